@@ -1,0 +1,91 @@
+"""Plots the notebooks draw, each saved under ``figures/<profile>/<name>.png``.
+
+Plotting lives here, not in the notebooks, so that a figure is drawn the same way
+wherever it appears and a notebook cell stays one call long.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from bert_core.results import PROJECT_ROOT
+
+__all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
+           "plot_similarity_scatter"]
+
+SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
+
+
+def save_figure(fig: Figure, name: str, profile: str) -> Path:
+    """Save ``fig`` as ``figures/<profile>/<name>.png`` (stable name, fixed metadata)."""
+    path = PROJECT_ROOT / "figures" / profile / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def plot_label_distributions(
+    sst_labels: Sequence[int], quora_labels: Sequence[float], sts_scores: Sequence[float]
+) -> Figure:
+    """SST classes, Quora balance and the STS score histogram, side by side."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    counts = np.bincount(np.asarray(sst_labels, dtype=int), minlength=5)
+    axes[0].bar(SST_NAMES, counts, color="tab:blue")
+    axes[0].set_title("SST-5: sentiment classes")
+    axes[0].tick_params(axis="x", labelrotation=30)
+    q = np.bincount(np.asarray(quora_labels, dtype=int), minlength=2)
+    axes[1].bar(["not duplicate", "duplicate"], q, color=["tab:gray", "tab:orange"])
+    axes[1].set_title("Quora: paraphrase balance")
+    axes[2].hist(sts_scores, bins=np.arange(0, 5.2, 0.2), color="tab:green", edgecolor="white")
+    axes[2].set_title("STS-B: similarity scores (bins of 0.2)")
+    axes[2].set_xlabel("score")
+    for ax in axes:
+        ax.set_ylabel("examples")
+    fig.tight_layout()
+    return fig
+
+
+def plot_token_lengths(lengths: dict[str, np.ndarray]) -> Figure:
+    """Histograms of input lengths in tokens, one panel per input kind."""
+    fig, axes = plt.subplots(1, len(lengths), figsize=(4.3 * len(lengths), 3.2))
+    for ax, (label, values) in zip(np.atleast_1d(axes), lengths.items()):
+        ax.hist(values, bins=30, color="tab:purple", edgecolor="white")
+        ax.axvline(np.median(values), color="black", linestyle="--", linewidth=1)
+        ax.set_title(f"{label} (median {int(np.median(values))})")
+        ax.set_xlabel("tokens")
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention(probs: np.ndarray, tokens: Sequence[str], title: str = "", ax: Axes | None = None) -> Figure:
+    """A ``[T, T]`` attention map: row i is where token i looks."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.42 * len(tokens) + 2, 0.42 * len(tokens) + 1))
+    else:
+        fig = ax.figure
+    ax.imshow(probs, cmap="viridis", vmin=0.0, vmax=float(np.max(probs)))
+    ax.set_xticks(range(len(tokens)), tokens, rotation=90)
+    ax.set_yticks(range(len(tokens)), tokens)
+    ax.set_xlabel("attended to (key)")
+    ax.set_ylabel("attending (query)")
+    ax.set_title(title)
+    return fig
+
+
+def plot_similarity_scatter(gold: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
+    """Gold STS score against each method's cosine similarity."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(4.5 * len(predictions), 3.6), sharey=True)
+    for ax, (label, pred) in zip(np.atleast_1d(axes), predictions.items()):
+        ax.scatter(gold, pred, s=8, alpha=0.5)
+        r = np.corrcoef(gold, pred)[0, 1]
+        ax.set_title(f"{label}: Pearson r = {r:.3f}")
+        ax.set_xlabel("gold similarity (0-5)")
+    np.atleast_1d(axes)[0].set_ylabel("cosine similarity")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,66 @@
+"""Profiles, result artefacts, data statistics, and the notebooks' jupytext pairing."""
+
+from __future__ import annotations
+
+import pytest
+
+import bert_core.results as results
+from bert_core.data import PairExample, sample_data_dir
+from bert_core.describe import describe_tasks, label_summary, token_lengths
+from bert_core.profiles import get_profile
+from bert_core.tokenizer import Tokenizer
+
+
+def test_profile_from_environment(monkeypatch):
+    monkeypatch.setenv("BERT_CORE_PROFILE", "smoke")
+    profile = get_profile()
+    assert profile.name == "smoke" and profile.data_dir == sample_data_dir()
+    assert get_profile("gpu").checkpoint == "bert-base-uncased"
+    monkeypatch.setenv("BERT_CORE_PROFILE", "laptop")
+    with pytest.raises(ValueError, match="unknown profile 'laptop'.*smoke"):
+        get_profile()
+
+
+def test_artefacts_round_trip_with_provenance(monkeypatch, tmp_path):
+    monkeypatch.setattr(results, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("BERT_CORE_COMMAND", "make run")
+    path = results.save_artefact("cpu", "demo", {"accuracy": 0.5})
+    assert path == tmp_path / "results" / "cpu" / "demo.json"
+    loaded = results.load_artefact("cpu", "demo")
+    assert loaded["payload"] == {"accuracy": 0.5}
+    assert loaded["meta"]["command"] == "make run" and loaded["meta"]["profile"] == "cpu"
+    assert set(loaded["meta"]["versions"]) == {"python", "torch", "bert_core"}
+    assert results.load_artefact("cpu", "absent") is None
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_sts_label_summary_by_hand():
+    examples = [PairExample(str(i), "a", "b", y) for i, y in enumerate([1.0, 2.0, 2.4, 5.0])]
+    summary = label_summary("sts", examples)
+    assert summary["share_whole_numbers"] == 0.75
+    assert summary["mean"] == 2.6
+    assert sum(summary["histogram_0.2"]) == 4
+
+
+def test_describe_counts_and_lengths():
+    tok = Tokenizer.from_pretrained("minilm-l6")
+    summary = describe_tasks(sample_data_dir(), tok)
+    assert summary["sst/train"]["examples"] == 48
+    assert sum(summary["sst/train"]["labels"]["counts"].values()) == 48
+    assert summary["sst/test"]["labels"] == {}
+    pair = [PairExample("x", "Is it raining?", "Yes.", 1.0)]
+    assert token_lengths(pair, tok).tolist() == [9]
+
+
+def test_notebooks_are_paired_and_in_sync():
+    jupytext = pytest.importorskip("jupytext")
+    notebooks = sorted((results.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert notebooks, "no notebooks found"
+    for source in notebooks:
+        ipynb = source.with_suffix(".ipynb")
+        assert ipynb.exists(), f"{source.name} has no executed {ipynb.name}: run `make notebooks`"
+        a, b = jupytext.read(source), jupytext.read(ipynb)
+        cells_a = [(c.cell_type, c.source) for c in a.cells]
+        cells_b = [(c.cell_type, c.source) for c in b.cells]
+        assert cells_a == cells_b, f"{source.name} and {ipynb.name} differ: run `make notebooks`"
+        assert any(c.get("outputs") for c in b.cells), f"{ipynb.name} is committed unexecuted"
