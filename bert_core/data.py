@@ -36,9 +36,10 @@ import os
 import sys
 import urllib.request
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Union
+from typing import Union
 
 __all__ = [
     "TASKS",
@@ -155,16 +156,38 @@ def _read_rows(
                 examples.append(parse(dict(zip(header, row))))
             except ValueError as err:
                 skipped.append((reader.line_num, str(err)))
-    if skipped:
+    if skipped and _first_report(path):
         first = "; ".join(f"line {n}: {why}" for n, why in skipped[:3])
         more = f"; ... ({len(skipped) - 3} more)" if len(skipped) > 3 else ""
         warnings.warn(
             f"{path}: skipped {len(skipped)} of {len(skipped) + len(examples)} rows that "
             f"cannot be used ({first}{more}). The other rows were read.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=_caller_stacklevel(),
         )
     return examples
+
+
+_reported: set[tuple[str, float]] = set()
+
+
+def _first_report(path: Path) -> bool:
+    """Warn once per file (and version of it) per process: a notebook that reads the same
+    file three times learns nothing new from the second warning."""
+    key = (str(path.resolve()), path.stat().st_mtime)
+    if key in _reported:
+        return False
+    _reported.add(key)
+    return True
+
+
+def _caller_stacklevel() -> int:
+    """The stacklevel that points a warning at the first frame outside bert_core."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _text(record: dict[str, str], column: str) -> str:

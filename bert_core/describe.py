@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from bert_core.data import PairExample, SentimentExample, load_task
 from bert_core.tokenizer import Tokenizer
 
-__all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "TASK_SPLITS"]
+__all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",
+           "TASK_SPLITS"]
 
 # The three multitask tasks (CFIMDB is the part-1 sentiment set, described too).
 TASK_SPLITS = {"sst": ("train", "dev", "test"), "quora": ("train", "dev"),
@@ -28,6 +30,7 @@ TASK_SPLITS = {"sst": ("train", "dev", "test"), "quora": ("train", "dev"),
 def token_lengths(examples: list, tokenizer: Tokenizer, batch_size: int = 512) -> np.ndarray:
     """Tokens per input including special tokens: ``[CLS] s [SEP]`` for a sentence,
     ``[CLS] a [SEP] b [SEP]`` for a pair (the cross-encoder's input), untruncated."""
+    tokenizer = tokenizer.with_max_length(1_000_000)  # count every token, cut none
     lengths = []
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
@@ -81,3 +84,10 @@ def pair_or_sentence(example: SentimentExample | PairExample) -> str:
     if isinstance(example, SentimentExample):
         return example.sentence
     return f"{example.sentence1}  ||  {example.sentence2}"
+
+
+def summary_table(summary: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``describe_tasks``' sizes and token lengths as one row per task/split."""
+    rows = {key: {"examples": s["examples"], **{f"tokens {k}": v for k, v in s["tokens"].items()}}
+            for key, s in summary.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -6,8 +6,8 @@ wherever it appears and a notebook cell stays one call long.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -63,7 +63,9 @@ def plot_token_lengths(lengths: dict[str, np.ndarray]) -> Figure:
     return fig
 
 
-def plot_attention(probs: np.ndarray, tokens: Sequence[str], title: str = "", ax: Axes | None = None) -> Figure:
+def plot_attention(
+    probs: np.ndarray, tokens: Sequence[str], title: str = "", ax: Axes | None = None
+) -> Figure:
     """A ``[T, T]`` attention map: row i is where token i looks."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(0.42 * len(tokens) + 2, 0.42 * len(tokens) + 1))

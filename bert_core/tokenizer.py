@@ -22,8 +22,8 @@ Taught in notebook 01.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from tokenizers import Tokenizer as _HFTokenizer
@@ -38,6 +38,7 @@ class Tokenizer:
 
     def __init__(self, vocab_file: str | Path, do_lower_case: bool = True, max_length: int = 512):
         self.vocab_file = Path(vocab_file)
+        self.do_lower_case = do_lower_case
         self.max_length = max_length
         vocab = self._read_vocab(self.vocab_file)
         self.vocab = vocab
@@ -83,6 +84,10 @@ class Tokenizer:
         if config.exists():
             do_lower_case = json.loads(config.read_text(encoding="utf-8")).get("do_lower_case", True)
         return cls(folder / "vocab.txt", do_lower_case=do_lower_case, max_length=max_length)
+
+    def with_max_length(self, max_length: int) -> Tokenizer:
+        """The same tokenizer truncating at another length (a large one: measure, not cut)."""
+        return Tokenizer(self.vocab_file, self.do_lower_case, max_length)
 
     @property
     def vocab_size(self) -> int:

@@ -14,7 +14,6 @@ from bert_core.data import (
     data_dir,
     download,
     load_task,
-    read_pairs,
     read_sentiment,
     sample_data_dir,
     task_file,
@@ -92,6 +91,16 @@ def test_pairs_with_quotes_empty_labels_and_ranges(tmp_path):
            "0\ts1\tA.\tB.\t4.6\n1\ts2\tC.\tD.\t5.2\n1\ts3\tE.\tF.\tabc\n")
     with pytest.warns(DataWarning, match=r"similarity 5.2 outside \[0, 5\].*'abc' is not a number"):
         assert [e.label for e in load_task("sts", "dev", tmp_path)] == [4.6]
+
+
+def test_a_file_is_reported_once_per_process_and_the_warning_points_at_the_caller(tmp_path):
+    path = _write(tmp_path / "ids-sst-dev.csv", SST_HEADER + "0\ta\tGood .\t9\n")
+    with pytest.warns(DataWarning) as record:
+        read_sentiment(path)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_sentiment(path) == []
 
 
 def test_real_quora_train_keeps_all_but_the_two_empty_labels(course_data):

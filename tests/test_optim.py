@@ -11,7 +11,8 @@ import torch
 
 from bert_core.optim import AdamW
 
-ORACLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "course_oracles" / "optimizer_test.npy"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ORACLE = SHARED / "reference" / "course_oracles" / "optimizer_test.npy"
 
 
 def _mlp() -> torch.nn.Module:

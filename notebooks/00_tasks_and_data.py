@@ -1,0 +1,224 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///ipynb,notebooks///py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · The three tasks and their data
+#
+# **What you'll do:** read the course's data files, count them, look at how their labels
+# are spread and how long their sentences are in tokens, and read a few examples of
+# each label.
+#
+# **What you'll learn:** what SST-5, Quora and STS-B ask of a model; why SST accuracy,
+# Quora accuracy and STS correlation sit on such different scales; why STS scores pile
+# up at whole numbers; what the data costs in tokens.
+#
+# **What you'll need:** nothing before this notebook. `bert_core.data` (the readers),
+# `bert_core.describe` (the statistics), `bert_core.plots`.
+#
+# The profile (`BERT_CORE_PROFILE`) picks the data: `smoke` reads the tiny sample set the
+# package ships (what this committed notebook shows in its live cells); `cpu` and `gpu`
+# read the real files from `$BERT_CORE_DATA`. Section 6 shows the real files' numbers
+# from the committed `cpu` run.
+
+# %%
+import tempfile
+import warnings
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Image, display
+
+from bert_core import data, describe, plots
+from bert_core.notebook import setup, show_source, versions
+from bert_core.results import PROJECT_ROOT, load_artefact, save_artefact
+from bert_core.tokenizer import Tokenizer
+
+profile = setup(seed=0)
+print(f"profile {profile.name}: {'the sample set' if profile.uses_sample_data else 'the course data'}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(versions())
+
+# %% [markdown]
+# ## 1. Three tasks, four datasets
+#
+# | task | data | input | label | metric |
+# |---|---|---|---|---|
+# | sentiment | SST-5 (Stanford Sentiment Treebank, movie-review phrases) | one sentence | 0 very negative ... 4 very positive | accuracy |
+# | paraphrase | Quora Question Pairs | two questions | 1 if they ask the same thing | accuracy |
+# | similarity | STS-B (Semantic Textual Similarity Benchmark) | two sentences | 0.0 (unrelated) ... 5.0 (equivalent) | Pearson correlation |
+# | (part 1) | CFIMDB (IMDB reviews, binary) | one review | 0 negative, 1 positive | accuracy |
+#
+# The files are tab-separated with a header. A reader turns each row into a typed record:
+
+# %%
+show_source(data.PairExample)
+
+# %% [markdown]
+# Each split of each task, read from the profile's folder, counted and measured
+# (`describe_tasks` tokenises every input with the checkpoint's WordPiece vocabulary;
+# notebook 01 opens the tokenizer up):
+
+# %%
+tokenizer = Tokenizer.from_pretrained(profile.checkpoint if profile.name != "gpu" else "minilm-l6")
+summary = describe.describe_tasks(profile.data_dir, tokenizer)
+save_artefact(profile.name, "data_summary", summary)
+describe.summary_table(summary)
+
+# %% [markdown]
+# ## 2. Bad rows: a clear message, nothing lost
+#
+# Real files have flaws: the course's Quora training file has two rows with an empty
+# label. A reader that crashes loses a night's run; one that drops rows silently changes
+# your dataset without telling you. `bert_core.data` skips rows it cannot use and says,
+# once, how many and where. Here on a small file with three flawed rows:
+
+# %%
+bad_file = "\tid\tsentence1\tsentence2\tis_duplicate\n" \
+    "0\tq1\tHow do I learn chess?\tWhat is the best way to learn chess?\t1.0\n" \
+    "1\tq2\tIs tea healthy?\tIs coffee healthy?\t\n" \
+    "2\tq3\tWhy is the sky blue?\t\t0.0\n" \
+    "3\tq4\tWhat is love?\tWhat is hate?\t0.0\textra\n" \
+    "4\tq5\tHow tall is Everest?\tHow high is Mount Everest?\t1.0\n"
+with tempfile.TemporaryDirectory() as folder:
+    Path(folder, "quora-train.csv").write_text(bad_file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = data.load_task("quora", "train", folder)
+    message = str(caught[0].message).replace(str(Path(folder)) + "/", "")
+print(f"{len(rows)} rows read: {[r.id for r in rows]}")
+print(message)
+
+# %% [markdown]
+# ## 3. How the labels are spread
+#
+# Three things to notice: SST's five classes are not balanced (the neutral class is the
+# smallest; what is the accuracy of always answering the largest class?); Quora has more
+# non-duplicates than duplicates; and STS scores, averages of a few annotators' whole
+# numbers, pile up at 0, 1, 2, 3, 4 and 5.
+
+# %%
+sst = data.load_task("sst", "train", profile.data_dir)
+quora = data.load_task("quora", "train", profile.data_dir)
+sts = data.load_task("sts", "train", profile.data_dir)
+sst_counts = np.bincount([e.label for e in sst], minlength=5)
+print(f"SST train: class shares {np.round(sst_counts / sst_counts.sum(), 3).tolist()}, "
+      f"majority-class accuracy {sst_counts.max() / sst_counts.sum():.3f}")
+print(f"Quora train: {np.mean([e.label for e in quora]):.3f} duplicates")
+sts_scores = np.array([e.label for e in sts])
+print(f"STS train: mean {sts_scores.mean():.2f}, {np.mean(sts_scores == np.round(sts_scores)):.3f} "
+      "of scores are whole numbers")
+
+# %%
+fig = plots.plot_label_distributions([e.label for e in sst], [e.label for e in quora], sts_scores)
+plots.save_figure(fig, "00_label_distributions", profile.name)
+plt.show()
+
+# %% [markdown]
+# ## 4. How long the inputs are, in tokens
+#
+# Cost grows with the number of tokens T (attention compares every pair: T² scores per
+# head), and batches are padded to their longest member. A sentence costs
+# `[CLS] s [SEP]`; a pair fed to one encoder (the cross-encoder of notebook 06) costs
+# `[CLS] a [SEP] b [SEP]`.
+
+# %%
+cfimdb = data.load_task("cfimdb", "train", profile.data_dir)
+lengths = {
+    "SST sentences": describe.token_lengths(sst, tokenizer),
+    "Quora pairs": describe.token_lengths(quora, tokenizer),
+    "STS pairs": describe.token_lengths(sts, tokenizer),
+    "CFIMDB reviews": describe.token_lengths(cfimdb, tokenizer),
+}
+for name, values in lengths.items():
+    print(f"{name:15s} median {int(np.median(values)):4d}   90th percentile "
+          f"{int(np.percentile(values, 90)):4d}   longest {values.max():4d}")
+
+# %%
+fig = plots.plot_token_lengths(lengths)
+plots.save_figure(fig, "00_token_lengths", profile.name)
+plt.show()
+
+# %% [markdown]
+# ## 5. Examples of each label
+#
+# Read these before trusting any number. Where would *you* put the line between
+# "negative" and "very negative"? The models learn the annotators' lines, noise included.
+
+# %%
+for label, name in enumerate(plots.SST_NAMES):
+    example = next(e for e in sst if e.label == label)
+    print(f"SST {label} ({name}): {example.sentence}")
+for label in (1.0, 0.0):
+    example = next(e for e in quora if e.label == label)
+    print(f"Quora {'duplicate' if label else 'different'}: {describe.pair_or_sentence(example)}")
+
+# %%
+for target in (5.0, 4.0, 3.0, 2.0, 1.0, 0.0):
+    example = min(sts, key=lambda e: abs(e.label - target))
+    print(f"STS {example.label:.1f}: {describe.pair_or_sentence(example)}")
+
+# %% [markdown]
+# ## 6. The real data, from the committed `cpu` run
+#
+# The live cells above use the profile's data. The course files' numbers below come from
+# `results/cpu/data_summary.json`, written when this notebook last ran in the `cpu`
+# profile (the command is shown); rerun it in your profile to get your own. Note that
+# the offline Quora files are an 80/20 split of the public Quora dev set
+# (`../shared/data/README.md`); the full training set has 141,506 pairs.
+
+# %%
+real = load_artefact("cpu", "data_summary")
+if real is None:
+    print("No committed cpu run yet: BERT_CORE_PROFILE=cpu make run")
+else:
+    meta = real["meta"]
+    print(f"from `{meta['command']}` on {meta['machine']}, {meta['date']}")
+    labels = {k: v["labels"].get("counts", {}) for k, v in real["payload"].items()}
+    print("SST train classes:", labels["sst/train"], "| Quora train:", labels["quora/train"])
+    print("STS train: share of whole-number scores",
+          real["payload"]["sts/train"]["labels"]["share_whole_numbers"])
+    display(describe.summary_table(real["payload"]))
+
+# %%
+figure = PROJECT_ROOT / "figures" / "cpu" / "00_label_distributions.png"
+if figure.exists():
+    display(Image(filename=str(figure)))
+
+# %% [markdown]
+# ## Summary
+#
+# - Three tasks on three scales: SST-5 accuracy (5 classes, chance about 0.2, majority
+#   class about 0.27), Quora accuracy (2 classes, majority about 0.63), STS Pearson
+#   correlation (-1 to 1). The course's overall score puts them on one scale:
+#   (SST acc + Quora acc + (STS r + 1) / 2) / 3.
+# - The data are not clean: the readers skip unusable rows and say where.
+# - Inputs are short (a few dozen tokens), except CFIMDB reviews, which run past 512.
+#
+# ## Exercises
+#
+# 1. What accuracy does a model reach on SST dev that always predicts the training set's
+#    majority class? On Quora dev?
+# 2. STS scores cluster at whole numbers. What does that suggest about how they were
+#    made, and about a regression head's errors near those values?
+# 3. How many CFIMDB reviews does a 512-token limit cut? What part of a review would you
+#    keep: its start, its end, or both?
+#
+# ## Further reading
+#
+# - Socher et al. 2013, "Recursive Deep Models for Semantic Compositionality Over a
+#   Sentiment Treebank" (SST).
+# - Cer et al. 2017, "SemEval-2017 Task 1: Semantic Textual Similarity" (STS-B).
+# - The Quora Question Pairs release notes (2017).
