@@ -91,7 +91,7 @@ def main() -> None:
     batch = make_batch(models["minbert_sdpa"].config.vocab_size)
     times: dict[str, dict[str, list[float]]] = {n: {"train": [], "infer": []} for n in models}
     for phase in ("train", "infer"):
-        for name, model in models.items():
+        for model in models.values():
             model.train(phase == "train")
         for r in range(args.warmup + args.rounds):
             order = list(models) if r % 2 == 0 else list(reversed(models))
