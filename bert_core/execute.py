@@ -19,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
+from bert_core.data import DOWNLOAD_COMMAND, task_file
 from bert_core.profiles import PROFILES
 from bert_core.results import PROJECT_ROOT
 
-__all__ = ["notebook_sources", "execute_notebook", "execute_all"]
+__all__ = ["notebook_sources", "check_data", "execute_notebook", "execute_all"]
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
@@ -60,7 +61,21 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
     return time.perf_counter() - start
 
 
+def check_data(profile: str) -> None:
+    """Fail before any kernel starts if the profile needs the course data and has none."""
+    folder = PROFILES[profile].data_dir
+    if not task_file("sst", "train", folder).exists():
+        raise SystemExit(
+            f"The {profile} profile reads the course data, and {folder} has none.\n"
+            f"  online:  {DOWNLOAD_COMMAND}\n"
+            "  offline: BERT_CORE_DATA=/path/to/the/data (on the course machines: "
+            "BERT_CORE_DATA=../shared/data/cs224n)\n"
+            "  or the sample set: BERT_CORE_PROFILE=smoke make run"
+        )
+
+
 def execute_all(profile: str, only: list[str] | None = None) -> None:
+    check_data(profile)
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
     passes = [profile] if profile == "smoke" else [profile, "smoke"]
     for current in passes:

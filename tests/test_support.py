@@ -66,3 +66,12 @@ def test_notebooks_are_paired_and_in_sync():
         cells_b = [(c.cell_type, c.source) for c in b.cells]
         assert cells_a == cells_b, f"{source.name} and {ipynb.name} differ: run `make notebooks`"
         assert any(c.get("outputs") for c in b.cells), f"{ipynb.name} is committed unexecuted"
+
+
+def test_main_job_stops_at_once_without_the_course_data(monkeypatch, tmp_path):
+    from bert_core.execute import check_data
+
+    monkeypatch.setenv("BERT_CORE_DATA", str(tmp_path))
+    with pytest.raises(SystemExit, match=r"(?s)cpu profile reads the course data.*bert_core.data download"):
+        check_data("cpu")
+    check_data("smoke")  # the sample set is always there
