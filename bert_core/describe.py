@@ -53,7 +53,8 @@ def label_summary(task: str, examples: list) -> dict[str, Any]:
             "mean": round(float(scores.mean()), 3),
             "std": round(float(scores.std()), 3),
             "share_whole_numbers": round(float(np.mean(scores == np.round(scores))), 3),
-            "histogram_0.2": np.histogram(scores, bins=25, range=(0, 5))[0].tolist(),
+            # counts in bins of 0.2 centred on 0.0, 0.2, ..., 5.0
+            "histogram_0.2": np.histogram(scores, bins=np.arange(-0.1, 5.2, 0.2))[0].tolist(),
         }
     counts = Counter(int(y) for y in labels)
     return {"counts": {str(k): counts[k] for k in sorted(counts)}}

@@ -14,6 +14,7 @@ artefacts to ``results/<profile>/`` and figures to ``figures/<profile>/``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -41,6 +42,7 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
     from nbclient import NotebookClient
 
     nb = jupytext.read(source)
+    _stable_cell_ids(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     old = os.environ.get("BERT_CORE_PROFILE")
     os.environ["BERT_CORE_PROFILE"] = profile  # the kernel inherits the environment
@@ -74,7 +76,20 @@ def check_data(profile: str) -> None:
         )
 
 
+def _stable_cell_ids(nb) -> None:
+    """Cell ids from the cells' content, not random: a rerun that changes nothing leaves
+    the committed .ipynb byte for byte as it was."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}:{cell.source}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
 def execute_all(profile: str, only: list[str] | None = None) -> None:
+    # Kernels run in notebooks/: a relative BERT_CORE_DATA must not change meaning there.
+    if os.environ.get("BERT_CORE_DATA"):
+        os.environ["BERT_CORE_DATA"] = str(Path(os.environ["BERT_CORE_DATA"]).expanduser().resolve())
     check_data(profile)
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
     passes = [profile] if profile == "smoke" else [profile, "smoke"]

@@ -108,7 +108,7 @@ print(message)
 # balanced (the two extremes are the rarest, "very negative" least of all; what is the
 # accuracy of always answering the largest class?); Quora has more non-duplicates than
 # duplicates (63% to 37%); and STS scores, averages of a few annotators' whole numbers,
-# pile up at 0, 1, 2, 3, 4 and 5 (31% of training scores are whole numbers). The sample
+# spike at 0, 1, 3, 4 and 5 (31% of training scores are whole numbers). The sample
 # set's spread below is whatever its authors wrote.
 
 # %%
