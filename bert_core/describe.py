@@ -20,7 +20,11 @@ from bert_core.data import PairExample, SentimentExample, load_task
 from bert_core.tokenizer import Tokenizer
 
 __all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",
-           "TASK_SPLITS"]
+           "STS_BIN_EDGES", "TASK_SPLITS"]
+
+# STS histogram bins of 0.2 centred on 0.0, 0.2, ..., 5.0 (26 bins): edges at multiples of
+# 0.2 would split the whole-number spikes unevenly by float rounding.
+STS_BIN_EDGES = np.arange(-0.1, 5.2, 0.2)
 
 # The three multitask tasks (CFIMDB is the part-1 sentiment set, described too).
 TASK_SPLITS = {"sst": ("train", "dev", "test"), "quora": ("train", "dev"),
@@ -53,8 +57,7 @@ def label_summary(task: str, examples: list) -> dict[str, Any]:
             "mean": round(float(scores.mean()), 3),
             "std": round(float(scores.std()), 3),
             "share_whole_numbers": round(float(np.mean(scores == np.round(scores))), 3),
-            # counts in bins of 0.2 centred on 0.0, 0.2, ..., 5.0
-            "histogram_0.2": np.histogram(scores, bins=np.arange(-0.1, 5.2, 0.2))[0].tolist(),
+            "histogram_0.2": np.histogram(scores, bins=STS_BIN_EDGES)[0].tolist(),
         }
     counts = Counter(int(y) for y in labels)
     return {"counts": {str(k): counts[k] for k in sorted(counts)}}

@@ -14,13 +14,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from bert_core.describe import STS_BIN_EDGES
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
            "plot_similarity_scatter"]
 
 SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
-STS_BIN_EDGES = np.arange(-0.1, 5.2, 0.2)  # 26 bins centred on 0.0, 0.2, ..., 5.0
 
 
 def save_figure(fig: Figure, name: str, profile: str) -> Path:
@@ -43,8 +43,6 @@ def plot_label_distributions(
     q = np.bincount(np.asarray(quora_labels, dtype=int), minlength=2)
     axes[1].bar(["not duplicate", "duplicate"], q, color=["tab:gray", "tab:orange"])
     axes[1].set_title("Quora: paraphrase balance")
-    # Bins centred on 0.0, 0.2, ..., 5.0: edges at multiples of 0.2 would split the
-    # whole-number spikes unevenly by float rounding.
     axes[2].hist(sts_scores, bins=STS_BIN_EDGES, color="tab:green", edgecolor="white")
     axes[2].set_title("STS-B: similarity scores (bins of 0.2, centred)")
     axes[2].set_xlabel("score")
