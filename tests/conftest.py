@@ -34,3 +34,36 @@ def course_data() -> Path:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
+    """A randomly initialised 2-layer BERT saved as a checkpoint folder (config.json,
+    model.safetensors, the real vocab.txt): training tests run in seconds on it."""
+    import dataclasses
+    import json
+    import shutil
+
+    from safetensors.torch import save_file
+
+    from bert_core.model import BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=128, type_vocab_size=2)
+    (folder / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    torch.manual_seed(0)
+    save_file({k: v.contiguous() for k, v in BertModel(config).state_dict().items()},
+              str(folder / "model.safetensors"))
+    shutil.copy(minilm_folder / "vocab.txt", folder / "vocab.txt")
+    return folder
+
+
+@pytest.fixture
+def isolated_outputs(tmp_path, monkeypatch) -> Path:
+    """Runs and results of the test go to a temporary folder, not the repository."""
+    from bert_core import results
+
+    monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(results, "PROJECT_ROOT", tmp_path)
+    return tmp_path

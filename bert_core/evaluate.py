@@ -1,0 +1,185 @@
+"""Evaluation: the course's metrics, prediction over a dataset, and prediction files.
+
+Metrics (the CS224N default project's leaderboard):
+
+    accuracy  = (1/N) Σ_i [ŷ_i = y_i]                      SST-5, CFIMDB, Quora
+    pearson   = cov(ŷ, y) / (σ_ŷ σ_y)                       STS-B
+    overall   = (acc_SST + acc_Quora + (r_STS + 1) / 2) / 3
+
+The overall score maps Pearson's [-1, 1] to [0, 1] so the three tasks weigh the same
+("SMART Surgery", section 4.2; "Multi-BERT: Investigating Methods", section 4). With fewer
+tasks, ``overall_score`` averages the ones present in the same way, so a single-task run
+is ranked by its own metric.
+
+Prediction files use the starter code's submission format, a header line and then
+``id , prediction`` per line, under the starter's names (``sst-dev-output.csv``,
+``para-test-output.csv``, ...). ``read_predictions`` parses them back.
+
+Prediction runs the model with length-sorted batches (less padding, the same outputs)
+and returns the predictions in the data's order. Taught in notebooks 04 and 05.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from bert_core.data import Example, PairExample, SentimentExample
+from bert_core.tokenizer import Tokenizer
+
+__all__ = [
+    "METRIC_NAMES",
+    "accuracy",
+    "pearson",
+    "task_metric",
+    "overall_score",
+    "predict",
+    "PREDICTION_HEADERS",
+    "prediction_file_name",
+    "write_predictions",
+    "read_predictions",
+]
+
+# What each task is scored by, in the reports' column names.
+METRIC_NAMES = {"sst": "sst_acc", "cfimdb": "cfimdb_acc", "quora": "para_acc", "sts": "sts_corr"}
+# The starter code's headers (its spelling, "Similiarity" included, so graders' parsers work).
+PREDICTION_HEADERS = {
+    "sst": "id \t Predicted_Sentiment ",
+    "cfimdb": "id \t Predicted_Sentiment ",
+    "quora": "id \t Predicted_Is_Paraphrase ",
+    "sts": "id \t Predicted_Similiarity ",
+}
+_FILE_TASK = {"sst": "sst", "cfimdb": "cfimdb", "quora": "para", "sts": "sts"}
+
+
+def accuracy(predictions: Sequence[float], labels: Sequence[float]) -> float:
+    """Fraction of predictions equal to their label."""
+    p, y = np.asarray(predictions), np.asarray(labels)
+    if p.shape != y.shape or p.size == 0:
+        raise ValueError(f"accuracy needs two equal, non-empty lists; got {p.shape} and {y.shape}")
+    return float((p == y).mean())
+
+
+def pearson(predictions: Sequence[float], labels: Sequence[float]) -> float:
+    """Pearson's r; 0.0 when either side is constant (r is undefined there, and a model
+    that predicts one value has learned nothing about the order)."""
+    p, y = np.asarray(predictions, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    if p.shape != y.shape or p.size < 2:
+        raise ValueError(f"pearson needs two equal lists of 2+ values; got {p.shape} and {y.shape}")
+    p, y = p - p.mean(), y - y.mean()
+    denominator = math.sqrt(float((p * p).sum()) * float((y * y).sum()))
+    return float((p * y).sum()) / denominator if denominator > 0 else 0.0
+
+
+def task_metric(task: str, predictions: Sequence[float], labels: Sequence[float]) -> float:
+    return pearson(predictions, labels) if task == "sts" else accuracy(predictions, labels)
+
+
+def overall_score(metrics: dict[str, float]) -> float:
+    """Mean of the task metrics, Pearson mapped to [0, 1] by (r + 1) / 2.
+
+    ``metrics`` is keyed by task (``{"sst": 0.5, "quora": 0.8, "sts": 0.6}``) or by metric
+    name (``{"sst_acc": ...}``); other keys are ignored.
+    """
+    by_task = {t: metrics.get(t, metrics.get(name)) for t, name in METRIC_NAMES.items()}
+    scores = [(v + 1) / 2 if t == "sts" else v for t, v in by_task.items() if v is not None]
+    if not scores:
+        raise ValueError(f"no task metric among {sorted(metrics)}; expected some of {list(METRIC_NAMES)}")
+    return sum(scores) / len(scores)
+
+
+def _texts(example: Example) -> tuple[str, ...]:
+    if isinstance(example, SentimentExample):
+        return (example.sentence,)
+    assert isinstance(example, PairExample)
+    return (example.sentence1, example.sentence2)
+
+
+@torch.inference_mode()
+def predict(
+    model: nn.Module,
+    tokenizer: Tokenizer,
+    task: str,
+    examples: Sequence[Example],
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> np.ndarray:
+    """The model's predictions for ``examples``, in their order.
+
+    ``model`` is a ``MultitaskBERT`` (anything with ``predict_sentiment``,
+    ``predict_paraphrase``, ``predict_similarity``). Sentiment: the argmax class;
+    paraphrase: 1 if the logit is positive (probability above 0.5) else 0; similarity:
+    the regression output as is.
+    """
+    was_training = model.training
+    model.eval()
+    # Sort by length so each batch pads to similar lengths; unsort at the end.
+    order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in _texts(examples[i])))
+    out = np.empty(len(examples), dtype=np.float64)
+    batches = range(0, len(order), batch_size)
+    for start in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):
+        index = order[start:start + batch_size]
+        texts = [_texts(examples[i]) for i in index]
+        out[index] = _predict_batch(model, tokenizer, task, texts, device).cpu().double().numpy()
+    model.train(was_training)
+    return out
+
+
+def _predict_batch(model: nn.Module, tokenizer: Tokenizer, task: str,
+                   texts: list[tuple[str, ...]], device: torch.device | str) -> torch.Tensor:
+    def encode(column: int) -> tuple[torch.Tensor, torch.Tensor]:
+        batch = tokenizer([t[column] for t in texts])
+        return batch["input_ids"].to(device), batch["attention_mask"].to(device)
+
+    predict_fn: Callable[..., torch.Tensor]
+    if task in ("sst", "cfimdb"):
+        logits = model.predict_sentiment(*encode(0), task=task)
+        return logits.argmax(dim=-1)
+    predict_fn = model.predict_paraphrase if task == "quora" else model.predict_similarity
+    outputs = predict_fn(*encode(0), *encode(1)).float()
+    return (outputs > 0).long() if task == "quora" else outputs
+
+
+def prediction_file_name(task: str, split: str) -> str:
+    """The starter code's file name: ``sst-dev-output.csv``, ``para-test-output.csv``, ..."""
+    return f"{_FILE_TASK[task]}-{split}-output.csv"
+
+
+def write_predictions(path: str | Path, task: str, ids: Sequence[str],
+                      predictions: Sequence[float]) -> Path:
+    """Write a prediction file in the starter's format, atomically."""
+    if len(ids) != len(predictions):
+        raise ValueError(f"{len(ids)} ids but {len(predictions)} predictions for {path}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [PREDICTION_HEADERS[task]]
+    for id_, value in zip(ids, predictions):
+        shown = f"{float(value):.6g}" if task == "sts" else str(int(value))
+        lines.append(f"{id_} , {shown} ")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_predictions(path: str | Path) -> dict[str, float]:
+    """Parse a prediction file back: ``{id: prediction}`` in file order."""
+    path = Path(path)
+    result: dict[str, float] = {}
+    with path.open(encoding="utf-8") as f:
+        next(f, None)  # header
+        for number, line in enumerate(f, start=2):
+            if not line.strip():
+                continue
+            id_, sep, value = line.partition(",")
+            if not sep:
+                raise ValueError(f"{path}, line {number}: expected 'id , prediction', got {line.strip()!r}")
+            result[id_.strip()] = float(value)
+    return result

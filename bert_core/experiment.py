@@ -1,0 +1,336 @@
+"""One experiment API: ``ExperimentConfig`` in, ``run_experiment`` trains, a result out.
+
+Every table in the notebooks is a list of configurations run through ``run_experiment``.
+A config is a frozen dataclass; every extension of the five reports is one of its
+fields, so a combination from any report is one line::
+
+    config = preset("multitask-baseline", profile="cpu", seeds=(0, 1, 2))
+    result = run_experiment(config)          # loads a finished run, or trains
+    result.summary()                          # mean and std over the seeds
+
+Fields are resolved in three layers: the dataclass defaults (the reports' settings), then
+the profile's caps (``PROFILE_DEFAULTS``), then what the caller passes. ``preset`` adds a
+named starting point in between (``PRESETS``).
+
+Load-or-train: each seed's run is stored in ``results/<profile>/experiments/<name>.json``
+under the hash of its config (every field that changes the numbers: not the name, the
+seed list, or the checkpoint cadence). ``run_experiment(config)`` reuses a stored seed
+whose hash matches and trains the others; ``reuse=False`` trains all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import torch
+
+from bert_core.evaluate import METRIC_NAMES, overall_score
+from bert_core.heads import HEADS
+from bert_core.multitask import TASK_KINDS
+from bert_core.pooling import POOLINGS
+from bert_core.profiles import PROFILES, get_profile
+from bert_core.results import load_artefact, save_artefact
+from bert_core.sampling import SAMPLINGS
+
+__all__ = [
+    "ExperimentConfig",
+    "PROFILE_DEFAULTS",
+    "PRESETS",
+    "make_config",
+    "preset",
+    "ExperimentResult",
+    "run_experiment",
+    "load_result",
+]
+
+MODES = ("pretrain", "finetune")
+PAIR_ENCODINGS = ("separate",)
+SCHEDULERS = ("constant", "linear")
+LOSS_BALANCINGS = ("sum",)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that defines a run. Defaults are the reports' baseline settings.
+
+    Extension fields (``pair_encoding``, ``heads``, ``pooling``, ``sampling``,
+    ``curriculum``, ``loss_balancing``, ``smart``, ``pcgrad``, ``adapters``,
+    ``augmentation``) hold the baseline here; each later notebook adds its values.
+    """
+
+    name: str
+    profile: str = "gpu"
+    # The model
+    checkpoint: str = "bert-base-uncased"
+    tasks: tuple[str, ...] = ("sst", "quora", "sts")
+    mode: str = "finetune"  # "pretrain": BERT frozen, heads learn; "finetune": everything learns
+    pooling: str = "cls"  # the pooler output over [CLS]
+    pair_encoding: str = "separate"  # the two sentences of a pair encoded one by one
+    heads: tuple[tuple[str, str], ...] = ()  # (task kind, head name) over the baseline heads
+    hidden_dropout: float = 0.1  # inside BERT
+    head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
+    adapters: str | None = None
+    # The data
+    train_limit: int | None = None  # examples per task: a fixed subset, the same for every seed
+    dev_limit: int | None = None  # dev examples per task, likewise
+    max_length: int = 512  # tokens per sequence (pair: both sentences together)
+    augmentation: tuple[str, ...] = ()
+    # The schedule
+    sampling: str = "simultaneous"  # or "round_robin"; see bert_core.sampling
+    epoch_length: str | int = "min"  # "min", "max" or a number of steps
+    curriculum: str | None = None
+    epochs: int = 10
+    batch_size: int = 32  # per task
+    eval_batch_size: int = 64
+    # The optimiser (bert_core.optim.AdamW)
+    pretrain_lr: float = 1e-3  # the course's: heads only, BERT frozen
+    finetune_lr: float = 1e-5  # the course's: everything trains
+    weight_decay: float = 0.0
+    scheduler: str = "constant"  # or "linear": warm up, then decay to 0
+    warmup_steps: int = 0
+    loss_balancing: str = "sum"
+    smart: bool = False
+    pcgrad: bool = False
+    # Bookkeeping (not part of the hash)
+    seeds: tuple[int, ...] = (0,)
+    checkpoint_every: int | None = None  # steps between resumable checkpoints; epoch ends always
+    predict_test: bool = True  # also write test-student prediction files
+
+    def __post_init__(self) -> None:
+        # Accept friendly types (lists, a dict of heads, one seed) and store hashable ones.
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        object.__setattr__(self, "augmentation", tuple(self.augmentation))
+        seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
+        object.__setattr__(self, "seeds", seeds)
+        heads = dict(self.heads) if not isinstance(self.heads, Mapping) else self.heads
+        object.__setattr__(self, "heads", tuple(sorted(heads.items())))
+        self._validate()
+
+    def _validate(self) -> None:
+        def choose(field_name: str, value: Any, allowed: tuple) -> None:
+            if value not in allowed:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {field_name}={value!r} is not "
+                                 f"available; choose one of {list(allowed)}")
+
+        if not self.tasks or len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"ExperimentConfig({self.name!r}): tasks must be distinct and non-empty, "
+                             f"got {self.tasks}")
+        for task in self.tasks:
+            choose("tasks", task, tuple(TASK_KINDS))
+        choose("profile", self.profile, tuple(PROFILES))
+        choose("mode", self.mode, MODES)
+        choose("pooling", self.pooling, POOLINGS)
+        choose("pair_encoding", self.pair_encoding, PAIR_ENCODINGS)
+        choose("sampling", self.sampling, SAMPLINGS)
+        choose("scheduler", self.scheduler, SCHEDULERS)
+        choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
+        for kind, head in self.heads:
+            choose("heads kind", kind, tuple(HEADS))
+            choose(f"heads[{kind!r}]", head, tuple(HEADS[kind]))
+        for name, value, allowed in (("adapters", self.adapters, (None,)),
+                                     ("curriculum", self.curriculum, (None,)),
+                                     ("smart", self.smart, (False,)), ("pcgrad", self.pcgrad, (False,))):
+            choose(name, value, allowed)
+        if self.augmentation:
+            choose("augmentation", self.augmentation[0], ())
+        if not self.seeds:
+            raise ValueError(f"ExperimentConfig({self.name!r}): name at least one seed")
+        for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {name} must be at least 1")
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of this config's mode."""
+        return self.pretrain_lr if self.mode == "pretrain" else self.finetune_lr
+
+    @property
+    def head_map(self) -> dict[str, str]:
+        return dict(self.heads)
+
+    def for_seed(self, seed: int) -> ExperimentConfig:
+        return replace(self, seeds=(seed,))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ExperimentConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; "
+                             f"known: {sorted(known)}")
+        return cls(**values)
+
+    def run_hash(self, seed: int) -> str:
+        """The hash of one seed's run: every field that changes its numbers."""
+        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size"}
+        values = {k: v for k, v in self.to_dict().items() if k not in ignored}
+        values["seed"] = seed
+        values.pop("pretrain_lr" if self.mode == "finetune" else "finetune_lr")  # the unused one
+        text = json.dumps(values, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# What each profile caps (see the README's "Profiles"). The cpu caps keep one baseline
+# multitask run within about five minutes on two CPU cores.
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "smoke": {"checkpoint": "minilm-l6", "epochs": 2, "batch_size": 8, "max_length": 64,
+              "eval_batch_size": 32},
+    "cpu": {"checkpoint": "minilm-l6", "epochs": 3, "batch_size": 16, "max_length": 128,
+            "train_limit": 400, "dev_limit": 600, "eval_batch_size": 64},
+    "gpu": {"checkpoint": "bert-base-uncased", "epochs": 10, "batch_size": 32, "max_length": 512},
+}
+
+# Named starting points: the course's part 1 (single-task sentiment) and part 2.
+PRESETS: dict[str, dict[str, Any]] = {
+    "sst-pretrain": {"tasks": ("sst",), "mode": "pretrain"},
+    "sst-finetune": {"tasks": ("sst",), "mode": "finetune"},
+    "cfimdb-pretrain": {"tasks": ("cfimdb",), "mode": "pretrain"},
+    "cfimdb-finetune": {"tasks": ("cfimdb",), "mode": "finetune"},
+    "multitask-pretrain": {"mode": "pretrain"},
+    "multitask-baseline": {},
+    "multitask-round-robin": {"sampling": "round_robin"},
+}
+
+
+def make_config(name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """A config named ``name``: the defaults, then the profile's caps, then ``overrides``."""
+    profile_name = get_profile(profile).name
+    return ExperimentConfig(name=name, profile=profile_name,
+                            **{**PROFILE_DEFAULTS[profile_name], **overrides})
+
+
+def preset(preset_name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """A named starting point (``PRESETS``) in a profile, with overrides on top."""
+    if preset_name not in PRESETS:
+        raise ValueError(f"unknown preset {preset_name!r}; choose one of {list(PRESETS)}")
+    overrides.setdefault("name", preset_name)
+    name = overrides.pop("name")
+    return make_config(name, profile, **{**PRESETS[preset_name], **overrides})
+
+
+@dataclass
+class ExperimentResult:
+    """What ``run_experiment`` returns: the config and one record per seed.
+
+    A seed's record (a plain dict, as stored in the results file) holds ``epochs`` (per
+    epoch: step, dev metrics by task, overall score, mean training loss per task),
+    ``losses`` (per step: ``[step, task, loss]``), ``best_epoch``, ``best`` (the dev
+    metrics of the best checkpoint), ``wall_seconds``, ``peak_memory_mb`` and its
+    ``memory_kind``, ``trainable_parameters``, ``total_parameters``, ``dev_predictions``
+    (per task: ids, predictions, labels) and ``run_dir``.
+    """
+
+    config: ExperimentConfig
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [METRIC_NAMES[t] for t in self.config.tasks] + ["overall"]
+
+    def seed_metrics(self) -> dict[int, dict[str, float]]:
+        """Per seed, the best checkpoint's dev metrics by metric name (``sst_acc``, ..., ``overall``)."""
+        table = {}
+        for seed, run in sorted(self.runs.items()):
+            row = {METRIC_NAMES[t]: run["best"][t] for t in self.config.tasks}
+            row["overall"] = overall_score(run["best"])
+            table[seed] = row
+        return table
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Per metric: mean, sample standard deviation (0 for one seed) and the number of seeds;
+        also wall seconds and peak memory (means)."""
+        per_seed = self.seed_metrics()
+        out: dict[str, dict[str, float]] = {}
+        for metric in self.metric_names:
+            values = [row[metric] for row in per_seed.values()]
+            out[metric] = _mean_std(values)
+        for key in ("wall_seconds", "peak_memory_mb"):
+            out[key] = _mean_std([run[key] for run in self.runs.values()])
+        out["trainable_parameters"] = {"mean": float(next(iter(self.runs.values()))["trainable_parameters"]),
+                                       "std": 0.0, "n": len(self.runs)}
+        return out
+
+
+def _mean_std(values: list[float]) -> dict[str, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return {"mean": mean, "std": std, "n": n}
+
+
+def _artefact_name(config: ExperimentConfig) -> str:
+    return f"experiments/{config.name}"
+
+
+def load_result(config: ExperimentConfig, profile: str | None = None) -> ExperimentResult | None:
+    """The stored runs of ``config`` (in ``profile``, default the config's) whose hashes
+    match; None if none do. Notebooks use this to show the committed ``cpu`` runs."""
+    profile = profile or config.profile
+    if profile != config.profile:
+        config = make_config(config.name, profile, **_overrides_beyond_profile(config))
+    stored = load_artefact(profile, _artefact_name(config))
+    if stored is None:
+        return None
+    runs = {}
+    for seed in config.seeds:
+        run = stored["payload"]["runs"].get(str(seed))
+        if run is not None and run["config_hash"] == config.run_hash(seed):
+            runs[seed] = run
+    return ExperimentResult(config, runs, stored["meta"]) if runs else None
+
+
+def _overrides_beyond_profile(config: ExperimentConfig) -> dict[str, Any]:
+    """The fields a config sets beyond its profile's defaults: what to carry to another profile."""
+    base = make_config(config.name, config.profile)
+    return {f.name: getattr(config, f.name) for f in fields(config)
+            if f.name not in ("name", "profile") and getattr(config, f.name) != getattr(base, f.name)}
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    reuse: bool | None = None,
+    device: torch.device | str | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Train ``config`` once per seed (or load the stored runs) and return the result.
+
+    Args:
+        reuse: load seeds already stored under a matching hash instead of training them
+            (default: True, or ``$BERT_CORE_REUSE=0`` to retrain everything).
+        device: default the profile's (CUDA in ``gpu`` when available, else CPU).
+        resume: continue an interrupted run from its last checkpoint in ``runs/``.
+        progress: show progress bars.
+    """
+    from bert_core.train import train_run
+
+    if reuse is None:
+        reuse = os.environ.get("BERT_CORE_REUSE", "1") != "0"
+    device = torch.device(device) if device is not None else PROFILES[config.profile].device
+    stored = load_artefact(config.profile, _artefact_name(config)) if reuse else None
+    stored_runs = stored["payload"]["runs"] if stored else {}
+    result = ExperimentResult(config)
+    for seed in config.seeds:
+        run = stored_runs.get(str(seed))
+        if run is None or run["config_hash"] != config.run_hash(seed):
+            run = train_run(config, seed, device=device, resume=resume, progress=progress)
+            # Keep what is stored for other seeds; replace this one.
+            current = load_artefact(config.profile, _artefact_name(config))
+            all_runs = current["payload"]["runs"] if current else {}
+            all_runs[str(seed)] = run
+            save_artefact(config.profile, _artefact_name(config),
+                          {"config": config.to_dict(), "runs": all_runs})
+        result.runs[seed] = run
+    stored = load_artefact(config.profile, _artefact_name(config))
+    result.meta = stored["meta"] if stored else {}
+    return result
