@@ -1,6 +1,7 @@
 # The two commands of the README, and the set-up both share.
 #   make run    executes every notebook in $BERT_CORE_PROFILE (smoke | cpu | gpu;
-#               default: gpu with CUDA, else cpu)
+#               default: gpu with CUDA, else cpu); RETRAIN=1 trains every run again
+#               instead of loading stored results with the same settings
 #   make test   lint + unit tests + pytest --nbval over the notebooks (smoke profile)
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(PY) -m bert_core.execute $(if $(BERT_CORE_PROFILE),--profile $(BERT_CORE_PROFILE))
+	$(PY) -m bert_core.execute $(if $(BERT_CORE_PROFILE),--profile $(BERT_CORE_PROFILE)) $(if $(RETRAIN),--retrain)
 
 lint: setup
 	$(PY) -m ruff check bert_core tests benchmarks

@@ -9,6 +9,9 @@ artefacts to ``results/<profile>/`` and figures to ``figures/<profile>/``.
 - ``cpu`` / ``gpu``: the executed notebooks go to ``runs/notebooks/<profile>/``, and then
   the smoke notebooks are executed again, so that their tables of committed ``<profile>``
   results show the new numbers.
+
+Training runs (notebooks 04 on) load a stored result whose settings match instead of
+training again; ``--retrain`` trains every run afresh (``BERT_CORE_REUSE=0``).
 """
 
 from __future__ import annotations
@@ -109,7 +112,11 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=None, choices=list(PROFILES),
                         help="default: $BERT_CORE_PROFILE, else gpu with CUDA, else cpu")
     parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 00,02")
+    parser.add_argument("--retrain", action="store_true",
+                        help="train every run again instead of loading stored results with the same settings")
     args = parser.parse_args(argv)
+    if args.retrain:
+        os.environ["BERT_CORE_REUSE"] = "0"  # the kernels inherit it
     from bert_core.profiles import get_profile
 
     profile = get_profile(args.profile).name

@@ -18,7 +18,7 @@ from bert_core.describe import STS_BIN_EDGES
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
-           "plot_similarity_scatter"]
+           "plot_similarity_scatter", "plot_training_curves"]
 
 SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
 
@@ -90,5 +90,37 @@ def plot_similarity_scatter(gold: np.ndarray, predictions: dict[str, np.ndarray]
         ax.set_title(f"{label}: Pearson r = {r:.3f}")
         ax.set_xlabel("gold similarity (0-5)")
     np.atleast_1d(axes)[0].set_ylabel("cosine similarity")
+    fig.tight_layout()
+    return fig
+
+
+_METRIC_LABEL = {"sst": "SST dev accuracy", "cfimdb": "CFIMDB dev accuracy", "quora": "Quora dev accuracy",
+                 "sts": "STS dev Pearson r"}
+
+
+def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
+    """Per task, the training loss per step (moving average over ``window`` steps) and the
+    dev metric per epoch, one line per labelled run (a seed record of ``run_experiment``)."""
+    tasks = list(dict.fromkeys(t for run in runs.values() for _, t, _ in run["losses"]))
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 6.2), squeeze=False)
+    for color, (label, run) in enumerate(runs.items()):
+        for column, task in enumerate(tasks):
+            steps = np.array([s for s, t, _ in run["losses"] if t == task])
+            if steps.size == 0:
+                continue
+            losses = np.array([v for _, t, v in run["losses"] if t == task])
+            width = max(1, min(window, losses.size))
+            smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
+            axes[0, column].plot(steps[width - 1:], smooth, color=f"C{color}", label=label)
+            epochs = [e["epoch"] for e in run["epochs"]]
+            axes[1, column].plot(epochs, [e["dev"][task] for e in run["epochs"]], "o-", color=f"C{color}",
+                                 label=label)
+    for column, task in enumerate(tasks):
+        axes[0, column].set_title(f"{task}: training loss ({window}-step mean)")
+        axes[0, column].set_xlabel("step")
+        axes[1, column].set_title(_METRIC_LABEL[task])
+        axes[1, column].set_xlabel("epoch")
+        axes[1, column].xaxis.get_major_locator().set_params(integer=True)
+    axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -264,3 +264,10 @@ def test_cli_trains_a_preset_with_overrides(tiny_checkpoint, isolated_outputs, c
                                    epochs=1, train_limit=8, finetune_lr=1e-4, predict_test=False)) is not None
     with pytest.raises(SystemExit):
         train._main(["sst-finetune", "--set", "sampling=annealed"])
+
+
+def test_in_profile_keeps_what_the_config_chose_and_takes_the_other_caps():
+    smoke = preset("sst-finetune", "smoke", seeds=(0, 1, 2), finetune_lr=3e-5)
+    cpu = smoke.in_profile("cpu")
+    assert (cpu.profile, cpu.tasks, cpu.seeds, cpu.finetune_lr) == ("cpu", ("sst",), (0, 1, 2), 3e-5)
+    assert cpu.train_limit == make_config("x", "cpu").train_limit != smoke.train_limit

@@ -1,0 +1,87 @@
+"""Results tables: our runs (mean ± std over seeds) beside the reports' published numbers.
+
+A row of ours shows each metric of the best dev checkpoint as ``mean ± std`` over its
+seeds (the sample standard deviation; one seed shows the value alone), the number of
+seeds, the wall time and peak memory per run. Published rows come from
+``reference/published_results.csv`` (transcribed from the five reports, cited by title).
+A difference smaller than the seed-to-seed spread is not a finding; the ``±`` is there
+so that the table says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from bert_core.experiment import ExperimentResult
+from bert_core.results import PROJECT_ROOT
+
+__all__ = ["REPORTS", "published_results", "published_rows", "results_table"]
+
+REPORTS = {
+    "000_35687e33e67d2868": "Maximizing MinBert",
+    "001_aaf416be38fa7b31": "A SMARTer minBERT",
+    "002_414f6834b3e0ad99": "Multi-BERT: Investigating Methods",
+    "003_a07d948001f9fa56": "Multi-BERT: Projected Attention",
+    "004_7350a484433b0d64": "SMART Surgery",
+}
+METRICS = ("sst_acc", "cfimdb_acc", "para_acc", "sts_corr", "overall")
+
+
+def published_results() -> pd.DataFrame:
+    """Every published number, one row per report, table, method, split and mode."""
+    frame = pd.read_csv(PROJECT_ROOT / "reference" / "published_results.csv", dtype={"report": str})
+    frame.insert(1, "title", frame["report"].map(REPORTS))
+    return frame
+
+
+def published_rows(selection: Sequence[tuple[str, str, str]], split: str = "dev") -> pd.DataFrame:
+    """The published rows named by ``(report title, method, mode)``, in that order, as a
+    table with the same columns as ``results_table``."""
+    frame = published_results()
+    rows = []
+    for title, method, mode in selection:
+        match = frame[(frame["title"] == title) & (frame["method"] == method) & (frame["mode"] == mode)
+                      & (frame["split"] == split)]
+        if match.empty:
+            raise KeyError(f"no published {split} row for {title!r} / {method!r} / {mode!r}")
+        row = match.iloc[0]
+        rows.append({"source": f"{title}: {method} ({mode})",
+                     **{m: _fmt(row[m]) for m in METRICS if m in row}})
+    frame = pd.DataFrame(rows).set_index("source")
+    return frame.loc[:, (frame != "").any()]  # only the metrics these reports give
+
+
+def _fmt(value: float, std: float | None = None, digits: int = 3) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:.{digits}f}" if not std else f"{value:.{digits}f} ± {std:.{digits}f}"
+
+
+def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 3,
+                  resources: bool = True) -> pd.DataFrame:
+    """One row per labelled result: metrics as ``mean ± std``, the number of seeds, and
+    (``resources``) wall seconds and peak MB per run.
+
+    A label mapped to None (a run nobody has made yet in that profile) shows as a row of
+    blanks, so a table keeps its shape before and after the runs exist.
+    """
+    rows = []
+    for label, result in results.items():
+        row: dict[str, str | int] = {"source": label}
+        if result is not None:
+            summary = result.summary()
+            for metric in METRICS:
+                if metric in summary:
+                    row[metric] = _fmt(summary[metric]["mean"], summary[metric]["std"], digits)
+            row["seeds"] = len(result.runs)
+            if not resources:
+                rows.append(row)
+                continue
+            row["s / run"] = f"{summary['wall_seconds']['mean']:.0f}"
+            row["peak MB"] = f"{summary['peak_memory_mb']['mean']:.0f}"
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("source").fillna("")
+    ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
+    return frame[ordered]
