@@ -21,7 +21,7 @@ Command line (the same runs as the notebooks)::
 
     python -m bert_core.train multitask-baseline --profile cpu
     python -m bert_core.train sst-finetune --set epochs=1 --set finetune_lr=2e-5 --seeds 0,1,2
-    python -m bert_core.train --config my_experiment.json
+    python -m bert_core.train --config my_experiment.json   (or a run's config.json)
 """
 
 from __future__ import annotations
@@ -376,7 +376,10 @@ def _main(argv: list[str] | None = None) -> int:
         if args.preset:
             config = preset(args.preset, args.profile, **overrides)
         else:
-            values = {**json.loads(args.config.read_text()), **overrides}
+            values = json.loads(args.config.read_text())
+            if "seed" in values:  # a run folder's config.json: one seed
+                values["seeds"] = (values.pop("seed"),)
+            values = {**values, **overrides}
             values.setdefault("name", args.config.stem)
             if "profile" in values and args.profile is None:
                 args.profile = values.pop("profile")

@@ -271,3 +271,21 @@ def test_in_profile_keeps_what_the_config_chose_and_takes_the_other_caps():
     cpu = smoke.in_profile("cpu")
     assert (cpu.profile, cpu.tasks, cpu.seeds, cpu.finetune_lr) == ("cpu", ("sst",), (0, 1, 2), 3e-5)
     assert cpu.train_limit == make_config("x", "cpu").train_limit != smoke.train_limit
+
+
+def test_cli_reads_a_config_file_and_a_runs_config_json(tiny_checkpoint, isolated_outputs, capsys):
+    import json
+
+    path = isolated_outputs / "mine.json"
+    path.write_text(json.dumps({"tasks": ["cfimdb"], "checkpoint": str(tiny_checkpoint), "epochs": 1,
+                                "train_limit": 8, "predict_test": False, "profile": "smoke"}))
+    assert train._main(["--config", str(path)]) == 0
+    assert "mine (smoke)" in capsys.readouterr().out
+    config = make_config("mine", "smoke", tasks=("cfimdb",), checkpoint=str(tiny_checkpoint), epochs=1,
+                         train_limit=8, predict_test=False)
+    run_config = train.run_dir(config, 0) / "config.json"  # written by the run, with its seed
+    assert train._main(["--config", str(run_config), "--name", "again"]) == 0
+    assert load_result(config).seed_metrics() == load_result(
+        make_config("again", "smoke", **{k: getattr(config, k) for k in
+                                         ("tasks", "checkpoint", "epochs", "train_limit", "predict_test")})
+    ).seed_metrics()
