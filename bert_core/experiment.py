@@ -310,7 +310,8 @@ def run_experiment(
         reuse: load seeds already stored under a matching hash instead of training them
             (default: True, or ``$BERT_CORE_REUSE=0`` to retrain everything).
         device: default the profile's (CUDA in ``gpu`` when available, else CPU).
-        resume: continue an interrupted run from its last checkpoint in ``runs/``.
+        resume: continue an interrupted run from its last checkpoint in ``runs/`` (when
+            reusing; with ``reuse=False`` every seed trains from the start).
         progress: show progress bars.
     """
     from bert_core.train import train_run
@@ -324,7 +325,8 @@ def run_experiment(
     for seed in config.seeds:
         run = stored_runs.get(str(seed))
         if run is None or run["config_hash"] != config.run_hash(seed):
-            run = train_run(config, seed, device=device, resume=resume, progress=progress)
+            # Retraining (reuse off) must not pick up a finished run's checkpoint.
+            run = train_run(config, seed, device=device, resume=resume and reuse, progress=progress)
             # Keep what is stored for other seeds; replace this one.
             current = load_artefact(config.profile, _artefact_name(config))
             all_runs = current["payload"]["runs"] if current else {}
