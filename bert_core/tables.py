@@ -17,7 +17,7 @@ import pandas as pd
 from bert_core.experiment import ExperimentResult
 from bert_core.results import PROJECT_ROOT
 
-__all__ = ["REPORTS", "published_results", "published_rows", "results_table"]
+__all__ = ["REPORTS", "published_results", "published_rows", "results_table", "side_by_side"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -82,6 +82,11 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
             row["s / run"] = f"{summary['wall_seconds']['mean']:.0f}"
             row["peak MB"] = f"{summary['peak_memory_mb']['mean']:.0f}"
         rows.append(row)
-    frame = pd.DataFrame(rows).set_index("source").fillna("")
+    frame = pd.DataFrame(rows).set_index("source").astype(object).fillna("")
     ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
     return frame[ordered]
+
+
+def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Stack tables (ours, then published), blank where a table has no such column."""
+    return pd.concat([t.astype(object) for t in tables]).astype(object).fillna("")

@@ -37,7 +37,7 @@ from bert_core.heads import SentimentHead
 from bert_core.losses import task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
-from bert_core.tables import published_rows, results_table
+from bert_core.tables import published_rows, results_table, side_by_side
 from bert_core.tokenizer import Tokenizer
 
 profile = setup(seed=0)
@@ -170,11 +170,10 @@ for name, result in results.items():
 cpu = {config.name: load_result(config.in_profile("cpu")) for config in configs}
 if all(r is None for r in cpu.values()):
     print("No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run")
-table = pd.concat([
+side_by_side(
     results_table({f"ours, cpu: {name}": r for name, r in cpu.items()}),
     published_rows([("SMART Surgery", "baseline finetuned single-task (SST only)", "finetune")]),
-]).fillna("")
-table
+)
 
 # %%
 meta = next((r.meta for r in cpu.values() if r is not None), {})

@@ -42,7 +42,7 @@ from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
 from bert_core.results import load_artefact
 from bert_core.sampling import step_tasks, steps_per_epoch
-from bert_core.tables import published_rows, results_table
+from bert_core.tables import published_rows, results_table, side_by_side
 from bert_core.tokenizer import Tokenizer
 
 profile = setup(seed=0)
@@ -194,7 +194,7 @@ published = published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
     ("Multi-BERT: Projected Attention", "baseline (CLS pooling)", "finetune"),
 ])
-pd.concat([results_table({f"ours, cpu: {n}": r for n, r in cpu.items()}), published]).fillna("")
+side_by_side(results_table({f"ours, cpu: {n}": r for n, r in cpu.items()}), published)
 
 # %%
 meta = next((r.meta for r in cpu.values() if r is not None), {})
