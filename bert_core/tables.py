@@ -56,7 +56,7 @@ def published_rows(selection: Sequence[tuple[str, str, str]], split: str = "dev"
 def _fmt(value: float, std: float | None = None, digits: int = 3) -> str:
     if value is None or pd.isna(value):
         return ""
-    return f"{value:.{digits}f}" if not std else f"{value:.{digits}f} ± {std:.{digits}f}"
+    return f"{value:.{digits}f}" if std is None else f"{value:.{digits}f} ± {std:.{digits}f}"
 
 
 def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 3,
@@ -74,7 +74,8 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
             summary = result.summary()
             for metric in METRICS:
                 if metric in summary:
-                    row[metric] = _fmt(summary[metric]["mean"], summary[metric]["std"], digits)
+                    values = summary[metric]  # one seed has no spread to show
+                    row[metric] = _fmt(values["mean"], values["std"] if values["n"] > 1 else None, digits)
             row["seeds"] = len(result.runs)
             if not resources:
                 rows.append(row)

@@ -289,3 +289,19 @@ def test_cli_reads_a_config_file_and_a_runs_config_json(tiny_checkpoint, isolate
         make_config("again", "smoke", **{k: getattr(config, k) for k in
                                          ("tasks", "checkpoint", "epochs", "train_limit", "predict_test")})
     ).seed_metrics()
+
+
+def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
+    from bert_core.tables import published_rows, results_table, side_by_side
+
+    config = make_config("t", "smoke", tasks=("sst",), seeds=(0, 1))
+    runs = {s: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0,
+                "trainable_parameters": 5} for s in (0, 1)}
+    one = make_config("u", "smoke", tasks=("sst",))
+    table = results_table({"two seeds": ExperimentResult(config, runs),
+                           "one seed": ExperimentResult(one, {0: runs[0]}), "not run": None})
+    assert table.loc["two seeds", "sst_acc"] == "0.250 ± 0.000"
+    assert table.loc["one seed", "sst_acc"] == "0.250" and table.loc["not run", "sst_acc"] == ""
+    both = side_by_side(table, published_rows([("SMART Surgery", "baseline", "finetune")]))
+    assert both.loc["SMART Surgery: baseline (finetune)", "para_acc"] == "0.750"
+    assert both.loc["two seeds", "para_acc"] == ""
