@@ -31,12 +31,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import plots
+from bert_core import data, plots
 from bert_core.experiment import PROFILE_DEFAULTS, ExperimentConfig, load_result, preset, run_experiment
 from bert_core.heads import SentimentHead
 from bert_core.losses import task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
+from bert_core.pooling import sentence_embeddings
 from bert_core.tables import published_rows, results_table, side_by_side
 from bert_core.tokenizer import Tokenizer
 
@@ -187,8 +188,18 @@ print(f"cpu runs: {meta.get('command', '-')} on {meta.get('machine', '-')}, {met
 # MiniLM's pooler output, which sentence-transformers never trained, is a poor feature
 # for a linear head, and 150 steps are few; the reports' frozen BERT-base, trained for 10
 # epochs on all the data, reached about 0.40 on SST in multitask training ("SMART
-# Surgery"). Exercise 3 tries a better frozen feature.
-#
+# Surgery"). Exercise 3 tries a better frozen feature. One symptom, measured here: how
+# much each coordinate of the sentence vector varies from sentence to sentence. A head
+# that starts small needs large weights to turn small variations into different classes.
+
+# %%
+sentences = [e.sentence for e in data.load_task("sst", "dev", profile.data_dir)][:200]
+variation = {p: sentence_embeddings(model.bert, tokenizer, sentences, p).std(dim=0).mean().item()
+             for p in ("cls", "mean")}
+print(f"mean per-coordinate std over {len(sentences)} SST dev sentences: pooler output "
+      f"{variation['cls']:.3f}, mean pooling {variation['mean']:.3f}")
+
+# %% [markdown]
 # ## 6. Training curves
 #
 # Loss per step (a 10-step moving mean) and dev accuracy per epoch of the committed
