@@ -215,6 +215,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 def make_config(name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
     """A config named ``name``: the defaults, then the profile's caps, then ``overrides``."""
     profile_name = get_profile(profile).name
+    known = {f.name for f in fields(ExperimentConfig)} - {"name", "profile"}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; known: {sorted(known)}")
     return ExperimentConfig(name=name, profile=profile_name,
                             **{**PROFILE_DEFAULTS[profile_name], **overrides})
 

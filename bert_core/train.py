@@ -376,7 +376,12 @@ def _main(argv: list[str] | None = None) -> int:
         if args.preset:
             config = preset(args.preset, args.profile, **overrides)
         else:
-            values = json.loads(args.config.read_text())
+            try:
+                values = json.loads(args.config.read_text())
+            except (OSError, json.JSONDecodeError) as error:
+                where = f", line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
+                parser.error(f"{args.config}{where}: {error}; expected a JSON object of "
+                             "ExperimentConfig fields, e.g. {\"tasks\": [\"sst\"], \"epochs\": 1}")
             if "seed" in values:  # a run folder's config.json: one seed
                 values["seeds"] = (values.pop("seed"),)
             values = {**values, **overrides}

@@ -305,3 +305,16 @@ def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
     both = side_by_side(table, published_rows([("SMART Surgery", "baseline", "finetune")]))
     assert both.loc["SMART Surgery: baseline (finetune)", "para_acc"] == "0.750"
     assert both.loc["two seeds", "para_acc"] == ""
+
+
+def test_cli_says_what_is_wrong_with_a_bad_config(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"tasks": ["sst"],\n "epochs": }')
+    with pytest.raises(SystemExit):
+        train._main(["--config", str(broken), "--profile", "smoke"])
+    assert "broken.json, line 2" in capsys.readouterr().err
+    typo = tmp_path / "typo.json"
+    typo.write_text('{"epoch": 3}')
+    with pytest.raises(SystemExit):
+        train._main(["--config", str(typo), "--profile", "smoke"])
+    assert "unknown ExperimentConfig field(s) ['epoch']" in capsys.readouterr().err
