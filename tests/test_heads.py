@@ -1,0 +1,67 @@
+"""Task heads: shapes, symmetry, promised ranges, and each head through a training run."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bert_core import train
+from bert_core.experiment import make_config
+from bert_core.heads import HEADS, build_head
+
+C = 16
+PAIR_HEADS = [(kind, name) for kind in ("paraphrase", "similarity") for name in HEADS[kind]]
+SYMMETRIC = {"dot", "cosine", "cosine_fc"}
+ZERO_TO_FIVE = {("similarity", "cosine"), ("similarity", "cosine_fc")}
+
+
+@pytest.mark.parametrize("kind,name", PAIR_HEADS)
+def test_pair_heads_shape_symmetry_and_range(kind, name):
+    head = build_head(kind, name, C, dropout=0.0).eval()
+    u, v = torch.randn(6, C) * 3, torch.randn(6, C) * 3
+    out = head(u, v)
+    assert out.shape == (6,)
+    if name in SYMMETRIC:
+        torch.testing.assert_close(out, head(v, u))
+    if (kind, name) in ZERO_TO_FIVE:
+        assert out.min() >= 0 and out.max() <= 5
+        assert head(u, u).allclose(torch.full((6,), 5.0))  # identical sentences score the top
+
+
+def test_cosine_similarity_head_by_hand():
+    head = build_head("similarity", "cosine", 2, dropout=0.0)
+    u, v = torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
+    torch.testing.assert_close(head(u, v), torch.tensor([2.5, 0.0]))  # orthogonal, opposite
+
+
+def test_cosine_mix_starts_at_the_even_split():
+    head = build_head("similarity", "cosine_mix", C, dropout=0.0)
+    u, v = torch.randn(3, C), torch.randn(3, C)
+    cos = torch.nn.functional.cosine_similarity(u, v)
+    torch.testing.assert_close(head(u, v), 0.5 * head.linear(u, v) + 0.5 * 2.5 * (cos + 1))
+
+
+@pytest.mark.parametrize("kind", ["sentiment", "similarity"])
+def test_mlp_heads_have_three_batchnorm_gelu_blocks_and_take_a_batch_of_one(kind):
+    head = build_head(kind, "mlp", C, dropout=0.1, num_labels=5).train()
+    blocks = [m for m in head.net if isinstance(m, torch.nn.BatchNorm1d)]
+    assert len(blocks) == 3 and sum(isinstance(m, torch.nn.GELU) for m in head.net) == 3
+    out = head(torch.randn(1, C)) if kind == "sentiment" else head(torch.randn(1, C), torch.randn(1, C))
+    assert out.shape == ((1, 5) if kind == "sentiment" else (1,)) and head.training
+
+
+@pytest.mark.parametrize("heads", [{"similarity": "cosine", "paraphrase": "siamese"},
+                                   {"similarity": "cosine_fc", "sentiment": "mlp", "paraphrase": "mlp"}])
+def test_runs_train_with_other_heads(tiny_checkpoint, isolated_outputs, heads):
+    # 9 examples in batches of 4: the last batch of a pass has one example (BatchNorm's edge case)
+    config = make_config("heads", "smoke", checkpoint=str(tiny_checkpoint), epochs=1, batch_size=4,
+                         max_length=32, train_limit=9, dev_limit=6, predict_test=False, heads=heads)
+    record = train.train_run(config, 0, progress=False)
+    assert set(record["best"]) == {"sst", "quora", "sts"} and record["epochs"][0]["train_loss"]["sts"] > 0
+
+
+def test_unknown_head_names_the_choices():
+    with pytest.raises(ValueError, match="cosine_fc"):
+        build_head("similarity", "cosin", C, dropout=0.0)
+    with pytest.raises(ValueError, match="heads\\['similarity'\\]"):
+        make_config("x", "smoke", heads={"similarity": "cosin"})
