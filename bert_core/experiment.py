@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from bert_core.augmentation import AUGMENTATIONS
 from bert_core.evaluate import METRIC_NAMES, overall_score
 from bert_core.heads import HEADS
 from bert_core.multitask import TASK_KINDS
@@ -137,8 +138,8 @@ class ExperimentConfig:
                                      ("curriculum", self.curriculum, (None,)),
                                      ("smart", self.smart, (False,)), ("pcgrad", self.pcgrad, (False,))):
             choose(name, value, allowed)
-        if self.augmentation:
-            choose("augmentation", self.augmentation[0], ())
+        for name in self.augmentation:
+            choose("augmentation", name, tuple(AUGMENTATIONS))
         if not self.seeds:
             raise ValueError(f"ExperimentConfig({self.name!r}): name at least one seed")
         for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):

@@ -43,6 +43,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from bert_core.augmentation import augment
 from bert_core.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -200,7 +201,8 @@ def train_run(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({**config.to_dict(), "seed": seed}, indent=1) + "\n")
 
-    train = {t: _load_split(config, t, "train", config.train_limit) for t in config.tasks}
+    train = {t: augment(t, _load_split(config, t, "train", config.train_limit), config.augmentation)
+             for t in config.tasks}
     dev = {t: _load_split(config, t, "dev", config.dev_limit) for t in config.tasks}
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
 

@@ -65,3 +65,32 @@ def test_unknown_head_names_the_choices():
         build_head("similarity", "cosin", C, dropout=0.0)
     with pytest.raises(ValueError, match="heads\\['similarity'\\]"):
         make_config("x", "smoke", heads={"similarity": "cosin"})
+
+
+def test_multiple_negatives_ranking_loss_by_hand():
+    import math
+
+    from bert_core.losses import multiple_negatives_ranking_loss
+
+    u = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    v = torch.tensor([[2.0, 0.0], [1.0, 1.0]])
+    # scores u v^T = [[2, 1], [0, 1]]; row 0: -log(e^2 / (e^2 + e^1)), row 1: -log(e^1 / (e^0 + e^1))
+    expected = (-math.log(math.e**2 / (math.e**2 + math.e)) - math.log(math.e / (1 + math.e))) / 2
+    assert multiple_negatives_ranking_loss(u, v).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_sts_swap_doubles_sts_only_and_reverses_the_pairs():
+    from bert_core.augmentation import augment
+    from bert_core.data import load_task, sample_data_dir
+
+    sts = load_task("sts", "train", sample_data_dir())
+    out = augment("sts", sts, ["sts_swap"])
+    assert len(out) == 2 * len(sts) and out[:len(sts)] == sts
+    first, swapped = sts[0], out[len(sts)]
+    assert (swapped.sentence1, swapped.sentence2) == (first.sentence2, first.sentence1)
+    assert swapped.label == first.label and swapped.id == f"{first.id}-swap"
+    sst = load_task("sst", "train", sample_data_dir())
+    assert augment("sst", sst, ["sts_swap"]) == sst
+    with pytest.raises(ValueError, match="sts_swap"):
+        augment("sts", sts, ["back_translation"])
+    assert make_config("x", "smoke", augmentation=["sts_swap"]).augmentation == ("sts_swap",)
