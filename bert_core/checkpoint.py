@@ -24,22 +24,15 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from bert_core.results import atomic_write
+
 __all__ = ["save_weights", "load_weights", "save_checkpoint", "load_checkpoint", "latest_checkpoint"]
-
-
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    tmp.replace(path)
 
 
 def save_weights(model: nn.Module, path: str | Path) -> Path:
     """The model's state dict as safetensors, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    _atomic(path, lambda tmp: save_file(tensors, str(tmp)))
-    return path
+    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp)))
 
 
 def load_weights(model: nn.Module, path: str | Path) -> None:
@@ -71,9 +64,9 @@ def save_checkpoint(run_dir: str | Path, step: int, model: nn.Module, optimizer:
     weights = save_weights(model, run_dir / f"{stem}.safetensors")
     state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
              "rng": _rng_state(), "progress": progress}
-    _atomic(run_dir / f"{stem}.pt", lambda tmp: torch.save(state, tmp))
+    atomic_write(run_dir / f"{stem}.pt", lambda tmp: torch.save(state, tmp))
     pointer = {"step": step, "stem": stem, "run_hash": progress.get("run_hash")}
-    _atomic(run_dir / "latest.json", lambda tmp: tmp.write_text(json.dumps(pointer) + "\n"))
+    atomic_write(run_dir / "latest.json", lambda tmp: tmp.write_text(json.dumps(pointer) + "\n"))
     for old in run_dir.glob("checkpoint-*"):
         if not old.name.startswith(stem):
             old.unlink(missing_ok=True)

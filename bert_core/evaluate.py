@@ -22,15 +22,16 @@ and returns the predictions in the data's order. Taught in notebooks 04 and 05.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 from tqdm.auto import tqdm
 
 from bert_core.data import Example, PairExample, SentimentExample
+from bert_core.multitask import TASK_KINDS, MultitaskBERT
+from bert_core.results import atomic_write
 from bert_core.tokenizer import Tokenizer
 
 __all__ = [
@@ -103,7 +104,7 @@ def _texts(example: Example) -> tuple[str, ...]:
 
 @torch.inference_mode()
 def predict(
-    model: nn.Module,
+    model: MultitaskBERT,
     tokenizer: Tokenizer,
     task: str,
     examples: Sequence[Example],
@@ -113,8 +114,7 @@ def predict(
 ) -> np.ndarray:
     """The model's predictions for ``examples``, in their order.
 
-    ``model`` is a ``MultitaskBERT`` (anything with ``predict_sentiment``,
-    ``predict_paraphrase``, ``predict_similarity``). Sentiment: the argmax class;
+    ``model`` is a ``MultitaskBERT`` (``task_outputs`` gives its raw outputs). Sentiment: the argmax class;
     paraphrase: 1 if the logit is positive (probability above 0.5) else 0; similarity:
     the regression output as is.
     """
@@ -126,25 +126,14 @@ def predict(
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):
         index = order[start:start + batch_size]
-        texts = [_texts(examples[i]) for i in index]
-        out[index] = _predict_batch(model, tokenizer, task, texts, device).cpu().double().numpy()
+        outputs = model.task_outputs(tokenizer, task, [examples[i] for i in index], device).float()
+        if TASK_KINDS[task] == "sentiment":
+            outputs = outputs.argmax(dim=-1)
+        elif task == "quora":
+            outputs = (outputs > 0).long()
+        out[index] = outputs.cpu().double().numpy()
     model.train(was_training)
     return out
-
-
-def _predict_batch(model: nn.Module, tokenizer: Tokenizer, task: str,
-                   texts: list[tuple[str, ...]], device: torch.device | str) -> torch.Tensor:
-    def encode(column: int) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = tokenizer([t[column] for t in texts])
-        return batch["input_ids"].to(device), batch["attention_mask"].to(device)
-
-    predict_fn: Callable[..., torch.Tensor]
-    if task in ("sst", "cfimdb"):
-        logits = model.predict_sentiment(*encode(0), task=task)
-        return logits.argmax(dim=-1)
-    predict_fn = model.predict_paraphrase if task == "quora" else model.predict_similarity
-    outputs = predict_fn(*encode(0), *encode(1)).float()
-    return (outputs > 0).long() if task == "quora" else outputs
 
 
 def prediction_file_name(task: str, split: str) -> str:
@@ -157,16 +146,12 @@ def write_predictions(path: str | Path, task: str, ids: Sequence[str],
     """Write a prediction file in the starter's format, atomically."""
     if len(ids) != len(predictions):
         raise ValueError(f"{len(ids)} ids but {len(predictions)} predictions for {path}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [PREDICTION_HEADERS[task]]
     for id_, value in zip(ids, predictions):
         shown = f"{float(value):.6g}" if task == "sts" else str(int(value))
         lines.append(f"{id_} , {shown} ")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    text = "\n".join(lines) + "\n"
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_predictions(path: str | Path) -> dict[str, float]:

@@ -24,8 +24,8 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -48,6 +48,7 @@ __all__ = [
     "ExperimentResult",
     "run_experiment",
     "load_result",
+    "load_results",
 ]
 
 MODES = ("pretrain", "finetune")
@@ -164,9 +165,6 @@ class ExperimentConfig:
                 if f.name not in ("name", "profile") and getattr(self, f.name) != getattr(base, f.name)}
         return make_config(self.name, profile, **kept)
 
-    def for_seed(self, seed: int) -> ExperimentConfig:
-        return replace(self, seeds=(seed,))
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -272,8 +270,6 @@ class ExperimentResult:
             out[metric] = _mean_std(values)
         for key in ("wall_seconds", "peak_memory_mb"):
             out[key] = _mean_std([run[key] for run in self.runs.values()])
-        out["trainable_parameters"] = {"mean": float(next(iter(self.runs.values()))["trainable_parameters"]),
-                                       "std": 0.0, "n": len(self.runs)}
         return out
 
 
@@ -300,6 +296,13 @@ def load_result(config: ExperimentConfig) -> ExperimentResult | None:
         if run is not None and run["config_hash"] == config.run_hash(seed):
             runs[seed] = run
     return ExperimentResult(config, runs, stored["meta"]) if runs else None
+
+
+def load_results(configs: Sequence[ExperimentConfig],
+                 profile: str = "cpu") -> dict[str, ExperimentResult | None]:
+    """The stored runs of each config carried to ``profile`` (``in_profile``), by name: what a
+    notebook shows as the committed ``cpu`` results beside its own runs."""
+    return {config.name: load_result(config.in_profile(profile)) for config in configs}
 
 
 def run_experiment(

@@ -25,10 +25,11 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from bert_core.data import NUM_LABELS
+from bert_core.data import NUM_LABELS, Example
 from bert_core.heads import build_head
 from bert_core.model import BertModel
 from bert_core.pooling import pool
+from bert_core.tokenizer import Tokenizer
 
 __all__ = ["TASK_KINDS", "BASELINE_HEADS", "MultitaskBERT"]
 
@@ -120,6 +121,22 @@ class MultitaskBERT(nn.Module):
         """One similarity score per pair ``[B]``, trained towards the 0-5 gold scores."""
         return self.heads["sts"](*self.encode_pair(input_ids_1, attention_mask_1,
                                                    input_ids_2, attention_mask_2))
+
+    def task_outputs(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                     device: torch.device | str = "cpu") -> Tensor:
+        """Tokenize a batch of ``task``'s examples and run its head: sentiment logits
+        ``[B, K]``, or one logit (paraphrase) or score (similarity) per pair ``[B]``.
+        Training and prediction both go through here, so they encode a batch the same way."""
+        def encode(texts: list[str]) -> tuple[Tensor, Tensor]:
+            batch = tokenizer(texts)
+            return batch["input_ids"].to(device), batch["attention_mask"].to(device)
+
+        if TASK_KINDS[task] == "sentiment":
+            return self.predict_sentiment(*encode([e.sentence for e in examples]), task=task)  # type: ignore[union-attr]
+        first = encode([e.sentence1 for e in examples])  # type: ignore[union-attr]
+        second = encode([e.sentence2 for e in examples])  # type: ignore[union-attr]
+        predict_fn = self.predict_paraphrase if task == "quora" else self.predict_similarity
+        return predict_fn(*first, *second)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

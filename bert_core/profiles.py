@@ -36,6 +36,10 @@ class Profile:
     uses_sample_data: bool
     purpose: str
 
+    def __str__(self) -> str:
+        data = "the sample set" if self.uses_sample_data else "the course data"
+        return f"profile {self.name}: checkpoint {self.checkpoint}, data from {data}"
+
     @property
     def data_dir(self) -> Path:
         return sample_data_dir() if self.uses_sample_data else data_dir()

@@ -15,14 +15,26 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["PROJECT_ROOT", "results_dir", "provenance", "save_artefact", "load_artefact"]
+__all__ = ["PROJECT_ROOT", "atomic_write", "results_dir", "provenance", "save_artefact", "load_artefact"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` to fill a temporary file beside ``path``, then rename it onto
+    ``path`` (atomic on POSIX and Windows): readers see the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    tmp.replace(path)
+    return path
 
 
 def results_dir(profile: str) -> Path:
@@ -57,16 +69,9 @@ def provenance(profile: str) -> dict[str, Any]:
 
 def save_artefact(profile: str, name: str, payload: dict[str, Any]) -> Path:
     """Write ``{"meta": provenance, "payload": payload}`` atomically; return the path."""
+    text = json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True) + "\n"
     path = results_dir(profile) / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True)
-        + "\n",
-        encoding="utf-8",
-    )
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def load_artefact(profile: str, name: str) -> dict[str, Any] | None:

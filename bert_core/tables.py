@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from bert_core.evaluate import METRIC_NAMES
 from bert_core.experiment import ExperimentResult
 from bert_core.results import PROJECT_ROOT
 
-__all__ = ["REPORTS", "published_results", "published_rows", "results_table", "side_by_side"]
+__all__ = ["REPORTS", "published_results", "published_rows", "results_table", "side_by_side",
+           "provenance_line", "results_to_show"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -26,7 +28,7 @@ REPORTS = {
     "003_a07d948001f9fa56": "Multi-BERT: Projected Attention",
     "004_7350a484433b0d64": "SMART Surgery",
 }
-METRICS = ("sst_acc", "cfimdb_acc", "para_acc", "sts_corr", "overall")
+METRICS = (*METRIC_NAMES.values(), "overall")
 
 
 def published_results() -> pd.DataFrame:
@@ -77,11 +79,9 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
                     values = summary[metric]  # one seed has no spread to show
                     row[metric] = _fmt(values["mean"], values["std"] if values["n"] > 1 else None, digits)
             row["seeds"] = len(result.runs)
-            if not resources:
-                rows.append(row)
-                continue
-            row["s / run"] = f"{summary['wall_seconds']['mean']:.0f}"
-            row["peak MB"] = f"{summary['peak_memory_mb']['mean']:.0f}"
+            if resources:
+                row["s / run"] = f"{summary['wall_seconds']['mean']:.0f}"
+                row["peak MB"] = f"{summary['peak_memory_mb']['mean']:.0f}"
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("source").astype(object).fillna("")
     ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
@@ -91,3 +91,24 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
 def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:
     """Stack tables (ours, then published), blank where a table has no such column."""
     return pd.concat([t.astype(object) for t in tables]).astype(object).fillna("")
+
+
+def provenance_line(results: Mapping[str, ExperimentResult | None], profile: str = "cpu") -> str:
+    """Where stored runs come from: ``<profile> runs: <command> on <machine>, <date>``, or how
+    to make them when there are none."""
+    meta = next((r.meta for r in results.values() if r is not None), None)
+    if meta is None:
+        return f"No committed {profile} runs yet: BERT_CORE_PROFILE={profile} make run"
+    command, machine, date = (meta.get(k, "-") for k in ("command", "machine", "date"))
+    return f"{profile} runs: {command} on {machine}, {date}"
+
+
+Results = Mapping[str, "ExperimentResult | None"]
+
+
+def results_to_show(own: Results, committed: Results, profile: str) -> tuple[Results, str]:
+    """Which runs a notebook's plots show, and their profile: in ``smoke`` (the sample set,
+    numbers that mean nothing) the committed ``cpu`` runs when there are any; else your own."""
+    if profile == "smoke" and any(committed.values()):
+        return committed, "cpu"
+    return own, profile

@@ -51,14 +51,14 @@ from bert_core.checkpoint import (
     save_checkpoint,
     save_weights,
 )
-from bert_core.data import Example, PairExample, load_task, task_file
+from bert_core.data import Example, load_task, task_file
 from bert_core.evaluate import overall_score, predict, prediction_file_name, task_metric, write_predictions
 from bert_core.experiment import ExperimentConfig
 from bert_core.losses import combine_losses, task_loss
-from bert_core.multitask import TASK_KINDS, MultitaskBERT
+from bert_core.multitask import MultitaskBERT
 from bert_core.optim import AdamW
 from bert_core.profiles import PROFILES
-from bert_core.results import PROJECT_ROOT
+from bert_core.results import PROJECT_ROOT, atomic_write
 from bert_core.sampling import TaskStream, step_tasks, steps_per_epoch
 from bert_core.tokenizer import Tokenizer
 
@@ -142,17 +142,7 @@ def _labels(examples: Sequence[Example]) -> list[float]:
 def _batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: list[Example],
                 device: torch.device) -> torch.Tensor:
     labels = torch.tensor(_labels(examples), device=device)
-    if TASK_KINDS[task] == "sentiment":
-        batch = tokenizer([e.sentence for e in examples])  # type: ignore[union-attr]
-        outputs = model.predict_sentiment(batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                                          task=task)
-    else:
-        pairs: list[PairExample] = examples  # type: ignore[assignment]
-        first, second = tokenizer([e.sentence1 for e in pairs]), tokenizer([e.sentence2 for e in pairs])
-        predict_fn = model.predict_paraphrase if task == "quora" else model.predict_similarity
-        outputs = predict_fn(first["input_ids"].to(device), first["attention_mask"].to(device),
-                             second["input_ids"].to(device), second["attention_mask"].to(device))
-    return task_loss(task, outputs, labels)
+    return task_loss(task, model.task_outputs(tokenizer, task, examples, device), labels)
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: ExperimentConfig, total_steps: int):
@@ -199,7 +189,7 @@ def train_run(
     if latest is None and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({**config.to_dict(), "seed": seed}, indent=1) + "\n")
+    _write_json(folder / "config.json", {**config.to_dict(), "seed": seed})
 
     train = {t: augment(t, _load_split(config, t, "train", config.train_limit), config.augmentation)
              for t in config.tasks}
@@ -296,7 +286,7 @@ def train_run(
                                 "labels": _labels(dev[t])} for t in config.tasks},
         "run_dir": _shown(folder),
     }
-    _atomic_json(folder / "metrics.json", {k: v for k, v in record.items() if k != "dev_predictions"})
+    _write_json(folder / "metrics.json", {k: v for k, v in record.items() if k != "dev_predictions"})
     return record
 
 
@@ -317,10 +307,9 @@ def _checkpoint(folder: Path, model, optimizer, scheduler, state: dict[str, Any]
     save_checkpoint(folder, state["step"], model, optimizer, scheduler, state)
 
 
-def _atomic_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1) + "\n")
-    tmp.replace(path)
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload, indent=1) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig,

@@ -42,8 +42,7 @@ from bert_core.results import load_artefact, save_artefact
 from bert_core.tokenizer import Tokenizer
 
 profile = setup(seed=0)
-print(f"profile {profile.name}: checkpoint {profile.checkpoint}, data from "
-      f"{'the sample set' if profile.uses_sample_data else 'the course data'}")
+print(profile)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -32,18 +32,17 @@ import pandas as pd
 import torch
 
 from bert_core import data, plots
-from bert_core.experiment import PROFILE_DEFAULTS, ExperimentConfig, load_result, preset, run_experiment
+from bert_core.experiment import PROFILE_DEFAULTS, load_results, preset, run_experiment
 from bert_core.heads import SentimentHead
 from bert_core.losses import task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
 from bert_core.pooling import sentence_embeddings
-from bert_core.tables import published_rows, results_table, side_by_side
+from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
 from bert_core.tokenizer import Tokenizer
 
 profile = setup(seed=0)
-print(f"profile {profile.name}: checkpoint {profile.checkpoint}, data from "
-      f"{'the sample set' if profile.uses_sample_data else 'the course data'}")
+print(profile)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -168,17 +167,14 @@ for name, result in results.items():
 # reports gives CFIMDB or a frozen single-task SST number.
 
 # %%
-cpu = {config.name: load_result(config.in_profile("cpu")) for config in configs}
-if all(r is None for r in cpu.values()):
-    print("No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run")
+cpu = load_results(configs, "cpu")
 side_by_side(
     results_table({f"ours, cpu: {name}": r for name, r in cpu.items()}),
     published_rows([("SMART Surgery", "baseline finetuned single-task (SST only)", "finetune")]),
 )
 
 # %%
-meta = next((r.meta for r in cpu.values() if r is not None), {})
-print(f"cpu runs: {meta.get('command', '-')} on {meta.get('machine', '-')}, {meta.get('date', '-')}")
+print(provenance_line(cpu))
 
 # %% [markdown]
 # What the `cpu` rows say. Fine-tuning learns both tasks within 150 steps (CFIMDB far
@@ -206,8 +202,7 @@ print(f"mean per-coordinate std over {len(sentences)} SST dev sentences: pooler 
 # `cpu` runs (in another profile, your own runs once you have made them):
 
 # %%
-shown = cpu if profile.name == "smoke" and any(cpu.values()) else results
-source = "cpu" if shown is cpu else profile.name
+shown, source = results_to_show(results, cpu, profile.name)
 fig = plots.plot_training_curves({name: r.runs[0] for name, r in shown.items() if r is not None
                                   and r.config.tasks == ("sst",)})
 plots.save_figure(fig, "04_training_curves_sst", source)

@@ -35,19 +35,18 @@ import torch
 
 from bert_core import plots
 from bert_core.evaluate import overall_score
-from bert_core.experiment import load_result, preset, run_experiment
+from bert_core.experiment import load_results, preset, run_experiment
 from bert_core.heads import ConcatPairHead
 from bert_core.losses import task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
 from bert_core.results import load_artefact
 from bert_core.sampling import step_tasks, steps_per_epoch
-from bert_core.tables import published_rows, results_table, side_by_side
+from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
 from bert_core.tokenizer import Tokenizer
 
 profile = setup(seed=0)
-print(f"profile {profile.name}: checkpoint {profile.checkpoint}, data from "
-      f"{'the sample set' if profile.uses_sample_data else 'the course data'}")
+print(profile)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -184,9 +183,7 @@ results_table(results, resources=False)
 # trained on Quora duplicates and NLI pairs, so compare directions, not values.
 
 # %%
-cpu = {config.name: load_result(config.in_profile("cpu")) for config in configs}
-if all(r is None for r in cpu.values()):
-    print("No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run")
+cpu = load_results(configs, "cpu")
 published = published_rows([
     ("SMART Surgery", "baseline", "pretrain"),
     ("SMART Surgery", "baseline", "finetune"),
@@ -197,8 +194,7 @@ published = published_rows([
 side_by_side(results_table({f"ours, cpu: {n}": r for n, r in cpu.items()}), published)
 
 # %%
-meta = next((r.meta for r in cpu.values() if r is not None), {})
-print(f"cpu runs: {meta.get('command', '-')} on {meta.get('machine', '-')}, {meta.get('date', '-')}")
+print(provenance_line(cpu))
 
 # %% [markdown]
 # What the `cpu` rows say. STS learns a little (r around 0.2, from the concatenation
@@ -222,8 +218,7 @@ print(f"cpu runs: {meta.get('command', '-')} on {meta.get('machine', '-')}, {met
 # compromise between three gradients.
 
 # %%
-shown = cpu if profile.name == "smoke" and any(cpu.values()) else results
-source = "cpu" if shown is cpu else profile.name
+shown, source = results_to_show(results, cpu, profile.name)
 fig = plots.plot_training_curves({name: r.runs[min(r.runs)] for name, r in shown.items() if r is not None})
 plots.save_figure(fig, "05_training_curves", source)
 plt.show()

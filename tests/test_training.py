@@ -318,3 +318,16 @@ def test_cli_says_what_is_wrong_with_a_bad_config(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train._main(["--config", str(typo), "--profile", "smoke"])
     assert "unknown ExperimentConfig field(s) ['epoch']" in capsys.readouterr().err
+
+
+def test_provenance_line_and_which_results_a_notebook_shows():
+    from bert_core.tables import provenance_line, results_to_show
+
+    config = make_config("p", "cpu", tasks=("sst",))
+    stored = ExperimentResult(config, {0: {}}, {"command": "make run", "machine": "m", "date": "d"})
+    assert provenance_line({"p": stored}) == "cpu runs: make run on m, d"
+    assert provenance_line({"p": None}) == "No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run"
+    own = {"p": None}
+    assert results_to_show(own, {"p": stored}, "smoke") == ({"p": stored}, "cpu")
+    assert results_to_show(own, {"p": None}, "smoke") == (own, "smoke")
+    assert results_to_show(own, {"p": stored}, "gpu") == (own, "gpu")
