@@ -13,8 +13,8 @@ the profile's caps (``PROFILE_DEFAULTS``), then what the caller passes. ``preset
 named starting point in between (``PRESETS``).
 
 Load-or-train: each seed's run is stored in ``results/<profile>/experiments/<name>.json``
-under the hash of its config (every field that changes the numbers: not the name, the
-seed list, or the checkpoint cadence). ``run_experiment(config)`` reuses a stored seed
+under the hash of its config (every field that changes the numbers and differs from its
+default: not the name, the seed list, or the checkpoint cadence). ``run_experiment(config)`` reuses a stored seed
 whose hash matches and trains the others; ``reuse=False`` trains all of them.
 """
 
@@ -178,11 +178,18 @@ class ExperimentConfig:
         return cls(**values)
 
     def run_hash(self, seed: int) -> str:
-        """The hash of one seed's run: every field that changes its numbers."""
-        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size"}
-        values = {k: v for k, v in self.to_dict().items() if k not in ignored}
+        """The hash of one seed's run: every field that changes its numbers.
+
+        Fields at their dataclass default are left out (the profile always counts), so a
+        new option added later, at a default that keeps today's behaviour, leaves the
+        stored results valid.
+        """
+        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size",
+                   "pretrain_lr" if self.mode == "finetune" else "finetune_lr"}  # the unused lr
+        defaults = {f.name: f.default for f in fields(self)}
+        values = {k: v for k, v in self.to_dict().items()
+                  if k not in ignored and (k == "profile" or v != defaults[k])}
         values["seed"] = seed
-        values.pop("pretrain_lr" if self.mode == "finetune" else "finetune_lr")  # the unused one
         text = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -331,3 +331,16 @@ def test_provenance_line_and_which_results_a_notebook_shows():
     assert results_to_show(own, {"p": stored}, "smoke") == ({"p": stored}, "cpu")
     assert results_to_show(own, {"p": None}, "smoke") == (own, "smoke")
     assert results_to_show(own, {"p": stored}, "gpu") == (own, "gpu")
+
+
+def test_a_new_option_at_its_default_keeps_stored_hashes():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Later(ExperimentConfig):  # a field a later issue might add
+        new_option: str = "off"
+
+    config = preset("multitask-baseline", "cpu", seeds=(0, 1))
+    later = Later(**config.to_dict())
+    assert later.run_hash(1) == config.run_hash(1)
+    assert Later(**{**config.to_dict(), "new_option": "on"}).run_hash(1) != config.run_hash(1)
