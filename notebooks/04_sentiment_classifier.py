@@ -74,7 +74,7 @@ with torch.no_grad():
     logits = model.predict_sentiment(batch["input_ids"], batch["attention_mask"])
 assert logits.shape == (2, 5)
 print("logits shape", tuple(logits.shape), "| untrained probabilities:",
-      logits.softmax(-1).numpy().round(2).tolist())
+      logits.softmax(-1).double().numpy().round(2).tolist())
 
 # %% [markdown]
 # Untrained, the head's probabilities are near uniform: its weights are random. Training
