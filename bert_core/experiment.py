@@ -14,8 +14,9 @@ named starting point in between (``PRESETS``).
 
 Load-or-train: each seed's run is stored in ``results/<profile>/experiments/<name>.json``
 under the hash of its config (every field that changes the numbers and differs from its
-default: not the name, the seed list, or the checkpoint cadence). ``run_experiment(config)`` reuses a stored seed
-whose hash matches and trains the others; ``reuse=False`` trains all of them.
+default: not the name, the seed list, or the checkpoint cadence). ``run_experiment(config)``
+reuses a stored seed whose hash matches and trains the others; ``reuse=False`` trains all
+of them.
 """
 
 from __future__ import annotations
