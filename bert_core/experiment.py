@@ -34,7 +34,7 @@ import torch
 from bert_core.augmentation import AUGMENTATIONS
 from bert_core.evaluate import METRIC_NAMES, overall_score
 from bert_core.heads import HEADS
-from bert_core.multitask import TASK_KINDS
+from bert_core.multitask import PAIR_ENCODINGS, TASK_KINDS, default_heads, pair_encodings
 from bert_core.pooling import POOLINGS
 from bert_core.profiles import PROFILES, get_profile
 from bert_core.results import load_artefact, save_artefact
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 MODES = ("pretrain", "finetune")
-PAIR_ENCODINGS = ("separate",)
+STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
 LOSS_BALANCINGS = ("sum",)
 
@@ -74,8 +74,10 @@ class ExperimentConfig:
     tasks: tuple[str, ...] = ("sst", "quora", "sts")
     mode: str = "finetune"  # "pretrain": BERT frozen, heads learn; "finetune": everything learns
     pooling: str = "cls"  # the pooler output over [CLS]
-    pair_encoding: str = "separate"  # the two sentences of a pair encoded one by one
+    # "separate" (bi-encoder) or "cross" for both pair tasks, or per kind: {"similarity": "cross"}
+    pair_encoding: str | tuple[tuple[str, str], ...] = "separate"
     heads: tuple[tuple[str, str], ...] = ()  # (task kind, head name) over the baseline heads
+    head_layers: int = 3  # hidden blocks of the "mlp" heads ("Maximizing MinBert": 3)
     hidden_dropout: float = 0.1  # inside BERT
     head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
     adapters: str | None = None
@@ -98,6 +100,9 @@ class ExperimentConfig:
     scheduler: str = "constant"  # or "linear": warm up, then decay to 0
     warmup_steps: int = 0
     loss_balancing: str = "sum"
+    # "mse", or "mnr_then_mse": the multiple negatives ranking loss on STS pairs scored >= 4
+    # for the first half of the epochs (epochs // 2), then MSE ("Investigating Methods", 4.2)
+    sts_loss: str = "mse"
     smart: bool = False
     pcgrad: bool = False
     # Bookkeeping (not part of the hash)
@@ -113,6 +118,15 @@ class ExperimentConfig:
         object.__setattr__(self, "seeds", seeds)
         heads = dict(self.heads) if not isinstance(self.heads, Mapping) else self.heads
         object.__setattr__(self, "heads", tuple(sorted(heads.items())))
+        if not isinstance(self.pair_encoding, str):  # a mapping, or its (kind, value) pairs from JSON
+            try:
+                encodings = pair_encodings(dict(self.pair_encoding))  # type: ignore[arg-type]
+            except ValueError as error:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+            values = set(encodings.values())
+            # one value for both kinds is stored as the plain string, so equal configs hash equal
+            stored = values.pop() if len(values) == 1 else tuple(sorted(encodings.items()))
+            object.__setattr__(self, "pair_encoding", stored)
         self._validate()
 
     def _validate(self) -> None:
@@ -129,13 +143,24 @@ class ExperimentConfig:
         choose("profile", self.profile, tuple(PROFILES))
         choose("mode", self.mode, MODES)
         choose("pooling", self.pooling, POOLINGS)
-        choose("pair_encoding", self.pair_encoding, PAIR_ENCODINGS)
+        if isinstance(self.pair_encoding, str):
+            choose("pair_encoding", self.pair_encoding, PAIR_ENCODINGS)
+        choose("sts_loss", self.sts_loss, STS_LOSSES)
         choose("sampling", self.sampling, SAMPLINGS)
         choose("scheduler", self.scheduler, SCHEDULERS)
         choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
         for kind, head in self.heads:
             choose("heads kind", kind, tuple(HEADS))
             choose(f"heads[{kind!r}]", head, tuple(HEADS[kind]))
+        try:
+            default_heads(self.encoding_map, self.head_map)  # a head must read its task's encoding
+        except ValueError as error:
+            raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+        if self.sts_loss == "mnr_then_mse" and ("sts" not in self.tasks
+                                               or self.encoding_map["similarity"] != "separate"):
+            raise ValueError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
+                             "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
+                             "for similarity")
         for name, value, allowed in (("adapters", self.adapters, (None,)),
                                      ("curriculum", self.curriculum, (None,)),
                                      ("smart", self.smart, (False,)), ("pcgrad", self.pcgrad, (False,))):
@@ -144,6 +169,8 @@ class ExperimentConfig:
             choose("augmentation", name, tuple(AUGMENTATIONS))
         if not self.seeds:
             raise ValueError(f"ExperimentConfig({self.name!r}): name at least one seed")
+        if self.head_layers < 0:
+            raise ValueError(f"ExperimentConfig({self.name!r}): head_layers must be 0 or more")
         for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ExperimentConfig({self.name!r}): {name} must be at least 1")
@@ -156,6 +183,17 @@ class ExperimentConfig:
     @property
     def head_map(self) -> dict[str, str]:
         return dict(self.heads)
+
+    @property
+    def encoding_map(self) -> dict[str, str]:
+        """The pair encoding of each pair task kind."""
+        enc = self.pair_encoding
+        return pair_encodings(enc if isinstance(enc, str) else dict(enc))
+
+    @property
+    def ranking_epochs(self) -> int:
+        """How many first epochs train STS with the ranking loss (0 unless ``mnr_then_mse``)."""
+        return self.epochs // 2 if self.sts_loss == "mnr_then_mse" else 0
 
     def in_profile(self, profile: str) -> ExperimentConfig:
         """The same experiment in another profile: the fields this config sets beyond its own

@@ -19,13 +19,24 @@ Heads from the reports (notebook 06), for a pair (u, v):
     cosine_mix   α · linear([u; v]) + (1 - α) · 2.5 (cos + 1),     "Maximizing MinBert"
                  α = σ(learned), starting at the 0.5 split
     mlp          a stack of [linear, BatchNorm, GELU, dropout]     "Maximizing MinBert"
-                 (3 layers) then a linear output
+                 (3 layers by default) then a linear output
+
+Cross-encoder heads, for a pair encoded as one sequence ``[CLS] a [SEP] b [SEP]`` whose
+pooled embedding is h (``[B, C]``; "A SMARTer minBERT" 3.4, "Maximizing MinBert" 4.2's
+lexicon encoding, "Multi-BERT: Investigating Methods" 4.2's STS concatenation):
+
+    cross_linear  w · dropout(h) + b                                 logit or score
+    cross_tanh    2.5 (tanh(w · dropout(h) + b) + 1) ∈ [0, 5]        "Investigating Methods":
+                                                                     tanh to [-1, 1], scaled
+    cross_mlp     the mlp stack over h
 
 u and v are the pooled embeddings (``[B, C]``) of the sentence, or of the pair's two
 sentences encoded separately; K is the number of classes (5 for SST, 2 for CFIMDB).
 The heads see only pooled vectors; pooling and pair encoding are ``MultitaskBERT``'s
-job. Each kind of head is registered by name in ``HEADS``, so an experiment picks one
-with a string and later notebooks add more.
+job. A pair head's ``encoding`` attribute says which encoding it reads: ``"separate"``
+(two embeddings, ``head(u, v)``) or ``"cross"`` (one, ``head(h)``). Each kind of head
+is registered by name in ``HEADS``, so an experiment picks one with a string and later
+notebooks add more.
 
 Taught in notebooks 04 and 05 (the baseline) and 06 (the others).
 """
@@ -45,8 +56,12 @@ __all__ = [
     "CosineMixHead",
     "MLPSentimentHead",
     "MLPPairHead",
+    "CrossLinearHead",
+    "CrossTanhHead",
+    "CrossMLPHead",
     "mlp",
     "HEADS",
+    "head_encoding",
     "build_head",
 ]
 
@@ -193,24 +208,71 @@ class MLPPairHead(nn.Module):
         return _run_mlp(self.net, torch.cat([u, v], dim=-1)).squeeze(-1)
 
 
+class CrossLinearHead(nn.Module):
+    """A cross-encoded pair's logit or score, ``w · dropout(h) + b``: ``[B, C] -> [B]``."""
+
+    encoding = "cross"
+
+    def __init__(self, hidden_size: int, dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.linear = nn.Linear(hidden_size, 1)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.linear(self.dropout(h)).squeeze(-1)
+
+
+class CrossTanhHead(CrossLinearHead):
+    """``2.5 (tanh(w · dropout(h) + b) + 1)``: the linear score squashed into [-1, 1] by tanh,
+    then mapped onto the 0-5 gold range ("Multi-BERT: Investigating Methods", 4.2)."""
+
+    def forward(self, h: Tensor) -> Tensor:
+        return 2.5 * (torch.tanh(super().forward(h)) + 1)
+
+
+class CrossMLPHead(nn.Module):
+    """The mlp stack over a cross-encoded pair: ``[B, C] -> [B]``."""
+
+    encoding = "cross"
+
+    def __init__(self, hidden_size: int, dropout: float, depth: int = 3):
+        super().__init__()
+        self.net = mlp(hidden_size, hidden_size, 1, dropout, depth)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return _run_mlp(self.net, h).squeeze(-1)
+
+
 # task kind -> head name -> class; a class takes (hidden_size, dropout), sentiment heads
-# (hidden_size, num_labels, dropout).
+# (hidden_size, num_labels, dropout); the mlp heads also take a depth.
 HEADS: dict[str, dict[str, type[nn.Module]]] = {
     "sentiment": {"linear": SentimentHead, "mlp": MLPSentimentHead},
     "paraphrase": {"concat": ConcatPairHead, "siamese": SiamesePairHead, "dot": DotPairHead,
-                   "cosine": CosinePairHead, "mlp": MLPPairHead},
+                   "cosine": CosinePairHead, "mlp": MLPPairHead,
+                   "cross_linear": CrossLinearHead, "cross_mlp": CrossMLPHead},
     "similarity": {"concat": ConcatPairHead, "siamese": SiamesePairHead, "dot": DotPairHead,
                    "cosine": CosinePairHead, "cosine_fc": CosineFCHead, "cosine_mix": CosineMixHead,
-                   "mlp": MLPPairHead},
+                   "mlp": MLPPairHead,
+                   "cross_linear": CrossLinearHead, "cross_tanh": CrossTanhHead, "cross_mlp": CrossMLPHead},
 }
+_DEEP = (MLPSentimentHead, MLPPairHead, CrossMLPHead)
 
 
-def build_head(kind: str, name: str, hidden_size: int, dropout: float, num_labels: int = 1) -> nn.Module:
-    """The head ``name`` for a task kind (``sentiment``, ``paraphrase``, ``similarity``)."""
+def head_encoding(kind: str, name: str) -> str:
+    """How a pair head reads its pair: ``"separate"`` (``head(u, v)``) or ``"cross"`` (``head(h)``)."""
+    return getattr(HEADS[kind][name], "encoding", "separate")
+
+
+def build_head(kind: str, name: str, hidden_size: int, dropout: float, num_labels: int = 1,
+               depth: int = 3) -> nn.Module:
+    """The head ``name`` for a task kind (``sentiment``, ``paraphrase``, ``similarity``);
+    ``depth`` is the number of hidden blocks of the mlp heads (the others have none)."""
     if name not in HEADS.get(kind, {}):
         raise ValueError(f"no {kind} head named {name!r}; choose one of {sorted(HEADS.get(kind, {}))}")
+    cls = HEADS[kind][name]
+    extra = {"depth": depth} if cls in _DEEP else {}
     if kind == "sentiment":
-        return HEADS[kind][name](hidden_size, num_labels, dropout)
+        return cls(hidden_size, num_labels, dropout, **extra)
     if name == "cosine":
         return CosinePairHead(hidden_size, dropout, scaled=kind == "similarity")
-    return HEADS[kind][name](hidden_size, dropout)
+    return cls(hidden_size, dropout, **extra)

@@ -5,9 +5,16 @@
     paraphrase:  logit  = head_quora(u_1, u_2)          [B]
     similarity:  score  = head_sts(u_1, u_2)            [B]
 
-The two sentences of a pair are encoded separately, as the starter code does ("SMART
-Surgery", section 3); ``encode_pair`` runs them through BERT as one stacked batch, which
-is the same computation in one call. The method names are the starter code's
+Pair encoding, chosen per pair task:
+
+    separate (bi-encoder)   u_1 = pool(BERT(a)), u_2 = pool(BERT(b)), head(u_1, u_2)
+    cross (cross-encoder)   h = pool(BERT([CLS] a [SEP] b [SEP], token types 0…0 1…1)), head(h)
+
+Separately is the starter code's way ("SMART Surgery", section 3); ``encode_pair`` runs
+both sentences through BERT as one stacked batch, which is the same computation in one
+call. Cross-encoding ("A SMARTer minBERT" 3.4; "lexicon encoding" in "Maximizing
+MinBert" 4.2) lets every token of a attend to every token of b in every layer, at the
+price of one BERT pass per pair and no sentence embedding to reuse. The method names are the starter code's
 (``forward`` returns the pooled embedding; ``predict_sentiment``, ``predict_paraphrase``,
 ``predict_similarity`` return logits or scores), so code written against the starter
 runs here. ``freeze_bert=True`` is the course's ``pretrain`` mode: BERT's weights stay
@@ -25,16 +32,54 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from bert_core.data import NUM_LABELS, Example
-from bert_core.heads import build_head
+from bert_core.data import NUM_LABELS, Example, PairExample
+from bert_core.heads import HEADS, build_head, head_encoding
 from bert_core.model import BertModel
 from bert_core.pooling import pool
 from bert_core.tokenizer import Tokenizer
 
-__all__ = ["TASK_KINDS", "BASELINE_HEADS", "MultitaskBERT"]
+__all__ = ["TASK_KINDS", "PAIR_KINDS", "PAIR_ENCODINGS", "BASELINE_HEADS", "CROSS_HEADS",
+           "pair_encodings", "default_heads", "MultitaskBERT"]
 
 TASK_KINDS = {"sst": "sentiment", "cfimdb": "sentiment", "quora": "paraphrase", "sts": "similarity"}
+PAIR_KINDS = ("paraphrase", "similarity")
+PAIR_ENCODINGS = ("separate", "cross")
 BASELINE_HEADS = {"sentiment": "linear", "paraphrase": "concat", "similarity": "concat"}
+# the heads a cross-encoded pair task gets unless told otherwise
+CROSS_HEADS = {"paraphrase": "cross_linear", "similarity": "cross_tanh"}
+
+
+def pair_encodings(pair_encoding: str | Mapping[str, str]) -> dict[str, str]:
+    """``"cross"`` or ``{"similarity": "cross"}`` to the encoding of each pair kind."""
+    if isinstance(pair_encoding, str):
+        given = dict.fromkeys(PAIR_KINDS, pair_encoding)
+    else:
+        given = dict(pair_encoding)
+    unknown = set(given) - set(PAIR_KINDS)
+    if unknown:
+        raise ValueError(f"pair_encoding is set per pair task kind {list(PAIR_KINDS)}, got {sorted(unknown)}")
+    for kind, value in given.items():
+        if value not in PAIR_ENCODINGS:
+            raise ValueError(f"pair_encoding for {kind} is {value!r}; choose one of {list(PAIR_ENCODINGS)}")
+    return {kind: given.get(kind, "separate") for kind in PAIR_KINDS}
+
+
+def default_heads(pair_encoding: str | Mapping[str, str] = "separate",
+                  heads: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The head of each task kind: ``heads``, else the baseline's (``CROSS_HEADS`` for a
+    cross-encoded kind). A head that reads the other encoding is refused with the fix."""
+    encodings = pair_encodings(pair_encoding)
+    chosen = {kind: CROSS_HEADS[kind] if encodings.get(kind) == "cross" else name
+              for kind, name in BASELINE_HEADS.items()}
+    chosen.update(heads or {})
+    for kind in PAIR_KINDS:
+        reads = head_encoding(kind, chosen[kind]) if chosen[kind] in HEADS[kind] else None
+        if reads is not None and reads != encodings[kind]:
+            fitting = sorted(n for n in HEADS[kind] if head_encoding(kind, n) == encodings[kind])
+            raise ValueError(f"the {kind} head {chosen[kind]!r} reads {reads}-encoded pairs but "
+                             f"pair_encoding for {kind} is {encodings[kind]!r}; choose one of {fitting} "
+                             f"or set pair_encoding accordingly")
+    return chosen
 
 
 class MultitaskBERT(nn.Module):
@@ -46,16 +91,22 @@ class MultitaskBERT(nn.Module):
         pooling: str = "cls",
         head_dropout: float = 0.3,
         freeze_bert: bool = False,
+        pair_encoding: str | Mapping[str, str] = "separate",
+        head_layers: int = 3,
     ):
         """
         Args:
             bert: the encoder, usually ``BertModel.from_pretrained(...)``.
             tasks: which of ``sst``, ``cfimdb``, ``quora``, ``sts`` get a head.
             heads: head name per task kind (``{"similarity": "concat"}``); missing kinds
-                get the course's baseline (``BASELINE_HEADS``).
+                get the course's baseline (``BASELINE_HEADS``, or ``CROSS_HEADS`` for a
+                cross-encoded kind).
             pooling: ``cls`` (the pooler output), ``mean`` or ``max``.
             head_dropout: dropout before each head's linear layer.
             freeze_bert: the ``pretrain`` mode: no gradient reaches BERT.
+            pair_encoding: ``separate`` or ``cross``, for both pair tasks or per kind
+                (``{"similarity": "cross"}``).
+            head_layers: hidden blocks of the ``mlp`` heads.
         """
         super().__init__()
         unknown = set(tasks) - set(TASK_KINDS)
@@ -64,11 +115,12 @@ class MultitaskBERT(nn.Module):
         self.bert = bert
         self.tasks = tuple(tasks)
         self.pooling = pooling
-        self.head_names = {**BASELINE_HEADS, **(heads or {})}
+        self.pair_encoding = pair_encodings(pair_encoding)
+        self.head_names = default_heads(pair_encoding, heads)
         hidden = bert.config.hidden_size
         self.heads = nn.ModuleDict({
             task: build_head(TASK_KINDS[task], self.head_names[TASK_KINDS[task]], hidden, head_dropout,
-                             num_labels=NUM_LABELS.get(task, 1))
+                             num_labels=NUM_LABELS.get(task, 1), depth=head_layers)
             for task in self.tasks
         })
         if freeze_bert:
@@ -83,9 +135,11 @@ class MultitaskBERT(nn.Module):
             overrides["hidden_dropout_prob"] = hidden_dropout_prob
         return cls(BertModel.from_pretrained(checkpoint, **overrides), **kwargs)
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        """``[B, T]`` ids and mask to the pooled sentence embedding ``[B, C]``."""
-        outputs = self.bert(input_ids, attention_mask)
+    def forward(self, input_ids: Tensor, attention_mask: Tensor,
+                token_type_ids: Tensor | None = None) -> Tensor:
+        """``[B, T]`` ids and mask (and token types, for a cross-encoded pair) to the pooled
+        embedding ``[B, C]``."""
+        outputs = self.bert(input_ids, attention_mask, token_type_ids)
         return pool(outputs, attention_mask, self.pooling)
 
     def encode_pair(self, input_ids_1: Tensor, attention_mask_1: Tensor,
@@ -111,32 +165,62 @@ class MultitaskBERT(nn.Module):
         return self.heads[task](self.forward(input_ids, attention_mask))
 
     def predict_paraphrase(self, input_ids_1: Tensor, attention_mask_1: Tensor,
-                           input_ids_2: Tensor, attention_mask_2: Tensor) -> Tensor:
-        """One logit per pair ``[B]``: positive means "paraphrase" (probability > 0.5)."""
-        return self.heads["quora"](*self.encode_pair(input_ids_1, attention_mask_1,
-                                                     input_ids_2, attention_mask_2))
+                           input_ids_2: Tensor | None = None, attention_mask_2: Tensor | None = None,
+                           token_type_ids: Tensor | None = None) -> Tensor:
+        """One logit per pair ``[B]``: positive means "paraphrase" (probability > 0.5).
+
+        Separately encoded: the two sentences' ids and masks, as in the starter code.
+        Cross-encoded: one batch ``tokenizer(first, second)``, its ids, mask and token types.
+        """
+        return self._pair_head("quora", input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
+                               token_type_ids)
 
     def predict_similarity(self, input_ids_1: Tensor, attention_mask_1: Tensor,
-                           input_ids_2: Tensor, attention_mask_2: Tensor) -> Tensor:
-        """One similarity score per pair ``[B]``, trained towards the 0-5 gold scores."""
-        return self.heads["sts"](*self.encode_pair(input_ids_1, attention_mask_1,
-                                                   input_ids_2, attention_mask_2))
+                           input_ids_2: Tensor | None = None, attention_mask_2: Tensor | None = None,
+                           token_type_ids: Tensor | None = None) -> Tensor:
+        """One similarity score per pair ``[B]``, trained towards the 0-5 gold scores; the
+        inputs as for ``predict_paraphrase``."""
+        return self._pair_head("sts", input_ids_1, attention_mask_1, input_ids_2, attention_mask_2,
+                               token_type_ids)
+
+    def _pair_head(self, task: str, ids_1: Tensor, mask_1: Tensor, ids_2: Tensor | None,
+                   mask_2: Tensor | None, token_type_ids: Tensor | None) -> Tensor:
+        if self.pair_encoding[TASK_KINDS[task]] == "cross":
+            if ids_2 is not None:
+                raise ValueError(f"this model cross-encodes {task} pairs: pass one batch "
+                                 "tokenizer(first, second) (input_ids, attention_mask, token_type_ids=...), "
+                                 "not the two sentences' batches")
+            return self.heads[task](self.forward(ids_1, mask_1, token_type_ids))
+        if ids_2 is None or mask_2 is None:
+            raise ValueError(f"this model encodes {task} pairs separately: pass both sentences' "
+                             "input_ids and attention_mask")
+        return self.heads[task](*self.encode_pair(ids_1, mask_1, ids_2, mask_2))
+
+    def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[PairExample],
+                        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+        """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
+        first = tokenizer([e.sentence1 for e in examples])
+        second = tokenizer([e.sentence2 for e in examples])
+        return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
+                                second["input_ids"].to(device), second["attention_mask"].to(device))
 
     def task_outputs(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
                      device: torch.device | str = "cpu") -> Tensor:
         """Tokenize a batch of ``task``'s examples and run its head: sentiment logits
         ``[B, K]``, or one logit (paraphrase) or score (similarity) per pair ``[B]``.
         Training and prediction both go through here, so they encode a batch the same way."""
-        def encode(texts: list[str]) -> tuple[Tensor, Tensor]:
-            batch = tokenizer(texts)
-            return batch["input_ids"].to(device), batch["attention_mask"].to(device)
-
-        if TASK_KINDS[task] == "sentiment":
-            return self.predict_sentiment(*encode([e.sentence for e in examples]), task=task)  # type: ignore[union-attr]
-        first = encode([e.sentence1 for e in examples])  # type: ignore[union-attr]
-        second = encode([e.sentence2 for e in examples])  # type: ignore[union-attr]
-        predict_fn = self.predict_paraphrase if task == "quora" else self.predict_similarity
-        return predict_fn(*first, *second)
+        kind = TASK_KINDS[task]
+        if kind == "sentiment":
+            batch = tokenizer([e.sentence for e in examples])  # type: ignore[union-attr]
+            return self.predict_sentiment(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                                          task=task)
+        if self.pair_encoding[kind] == "cross":
+            # one sequence per pair; the tokenizer truncates the longer sentence first
+            batch = tokenizer([e.sentence1 for e in examples], [e.sentence2 for e in examples])  # type: ignore[union-attr]
+            h = self.forward(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                             batch["token_type_ids"].to(device))
+            return self.heads[task](h)
+        return self.heads[task](*self.pair_embeddings(tokenizer, examples, device))  # type: ignore[arg-type]
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

@@ -54,7 +54,7 @@ from bert_core.checkpoint import (
 from bert_core.data import Example, load_task, task_file
 from bert_core.evaluate import overall_score, predict, prediction_file_name, task_metric, write_predictions
 from bert_core.experiment import ExperimentConfig
-from bert_core.losses import combine_losses, task_loss
+from bert_core.losses import combine_losses, multiple_negatives_ranking_loss, task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.optim import AdamW
 from bert_core.profiles import PROFILES
@@ -140,9 +140,15 @@ def _labels(examples: Sequence[Example]) -> list[float]:
 
 
 def _batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: list[Example],
-                device: torch.device) -> torch.Tensor:
+                device: torch.device, ranking: bool = False) -> torch.Tensor:
+    if ranking:  # STS positives, each other's negatives: rank by the dot product of u and v
+        return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device))  # type: ignore[arg-type]
     labels = torch.tensor(_labels(examples), device=device)
     return task_loss(task, model.task_outputs(tokenizer, task, examples, device), labels)
+
+
+# "Investigating Methods" 4.2: the ranking loss trains on the STS pairs scored 4 or more
+RANKING_MIN_SCORE = 4.0
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: ExperimentConfig, total_steps: int):
@@ -200,7 +206,8 @@ def train_run(
     model = MultitaskBERT.from_pretrained(
         config.checkpoint, hidden_dropout_prob=config.hidden_dropout, tasks=config.tasks,
         heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
-        freeze_bert=config.mode == "pretrain",
+        freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
+        head_layers=config.head_layers,
     ).to(device)
     optimizer = AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate,
                       weight_decay=config.weight_decay)
@@ -209,6 +216,14 @@ def train_run(
     total_steps = epoch_steps * config.epochs
     scheduler = _scheduler(optimizer, config, total_steps)
     streams = {t: TaskStream(n, config.batch_size, seed, t) for t, n in sizes.items()}
+    positives: list[Example] = []
+    if config.ranking_epochs:
+        positives = [e for e in train["sts"] if e.label >= RANKING_MIN_SCORE]  # type: ignore[union-attr]
+        if not positives:
+            raise ValueError(f"{config.name}: sts_loss='mnr_then_mse' trains on STS pairs scored "
+                             f"{RANKING_MIN_SCORE:g} or more, and none of the {len(train['sts'])} training "
+                             "pairs is; raise train_limit or use sts_loss='mse'")
+        streams["sts-ranking"] = TaskStream(len(positives), config.batch_size, seed, "sts-ranking")
 
     state: dict[str, Any] = {"run_hash": run_hash, "step": 0, "drawn": dict.fromkeys(config.tasks, 0),
                              "epochs": [], "losses": [], "best_overall": -math.inf, "best_epoch": None,
@@ -231,9 +246,12 @@ def train_run(
                 losses = {}
                 with autocast:
                     for task in step_tasks(step, config.tasks, config.sampling):
-                        batch = [train[task][i] for i in streams[task].batch(state["drawn"][task])]
-                        state["drawn"][task] += 1
-                        losses[task] = _batch_loss(model, tokenizer, task, batch, device)
+                        ranking = task == "sts" and epoch < config.ranking_epochs
+                        stream, pool_ = ("sts-ranking", positives) if ranking else (task, train[task])
+                        drawn = state["drawn"].get(stream, 0)
+                        batch = [pool_[i] for i in streams[stream].batch(drawn)]
+                        state["drawn"][stream] = drawn + 1
+                        losses[task] = _batch_loss(model, tokenizer, task, batch, device, ranking)
                 for task, loss in losses.items():
                     if not torch.isfinite(loss):
                         raise TrainingDiverged(

@@ -7,25 +7,40 @@ import torch
 
 from bert_core import train
 from bert_core.experiment import make_config
-from bert_core.heads import HEADS, build_head
+from bert_core.heads import HEADS, build_head, head_encoding
 
 C = 16
 PAIR_HEADS = [(kind, name) for kind in ("paraphrase", "similarity") for name in HEADS[kind]]
 SYMMETRIC = {"dot", "cosine", "cosine_fc"}
-ZERO_TO_FIVE = {("similarity", "cosine"), ("similarity", "cosine_fc")}
+ZERO_TO_FIVE = {("similarity", "cosine"), ("similarity", "cosine_fc"), ("similarity", "cross_tanh")}
 
 
 @pytest.mark.parametrize("kind,name", PAIR_HEADS)
 def test_pair_heads_shape_symmetry_and_range(kind, name):
     head = build_head(kind, name, C, dropout=0.0).eval()
     u, v = torch.randn(6, C) * 3, torch.randn(6, C) * 3
-    out = head(u, v)
-    assert out.shape == (6,)
+    if head_encoding(kind, name) == "cross":  # one pooled pair: far-out inputs test the bounds
+        out = head(torch.cat([u * 100, u]))
+        assert out.shape == (12,)
+    else:
+        out = head(u, v)
+        assert out.shape == (6,)
     if name in SYMMETRIC:
         torch.testing.assert_close(out, head(v, u))
     if (kind, name) in ZERO_TO_FIVE:
         assert out.min() >= 0 and out.max() <= 5
-        assert head(u, u).allclose(torch.full((6,), 5.0))  # identical sentences score the top
+        if head_encoding(kind, name) == "separate":
+            assert head(u, u).allclose(torch.full((6,), 5.0))  # identical sentences score the top
+
+
+def test_cross_tanh_head_by_hand():
+    head = build_head("similarity", "cross_tanh", 2, dropout=0.0)
+    with torch.no_grad():
+        head.linear.weight.copy_(torch.tensor([[1.0, 0.0]]))
+        head.linear.bias.zero_()
+    h = torch.tensor([[0.0, 7.0], [50.0, 0.0], [-50.0, 0.0], [0.5, 0.0]])
+    expected = torch.tensor([2.5, 5.0, 0.0, 2.5 * (torch.tanh(torch.tensor(0.5)).item() + 1)])
+    torch.testing.assert_close(head(h), expected)
 
 
 def test_cosine_similarity_head_by_hand():
