@@ -254,6 +254,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "multitask-pretrain": {"mode": "pretrain"},
     "multitask-baseline": {},
     "multitask-round-robin": {"sampling": "round_robin"},
+    # notebook 06: pair encodings, heads, pooling, ranking loss, augmentation
+    "cross-encoding": {"pair_encoding": "cross"},  # "A SMARTer minBERT"; "lexicon" in "Maximizing MinBert"
+    "sts-cross": {"pair_encoding": {"similarity": "cross"}},  # "Investigating Methods": Concat
+    "sts-cosine": {"heads": {"similarity": "cosine"}},  # "Investigating Methods": CoSim
+    "sts-cosine-mnr": {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"},  # CoSim + MNR
+    # "Projected Attention": the SBERT-style heads, under each pooling
+    "sbert-heads-cls": {"heads": {"paraphrase": "siamese", "similarity": "cosine_fc"}},
+    "sbert-heads-mean": {"heads": {"paraphrase": "siamese", "similarity": "cosine_fc"}, "pooling": "mean"},
+    "sbert-heads-max": {"heads": {"paraphrase": "siamese", "similarity": "cosine_fc"}, "pooling": "max"},
+    "sts-cosine-mix": {"heads": {"similarity": "cosine_mix"}},  # "Maximizing MinBert": weighted split
+    "mlp-heads-cosine-mix": {"heads": {"sentiment": "mlp", "paraphrase": "mlp", "similarity": "cosine_mix"}},
+    "sts-swap": {"augmentation": ("sts_swap",)},  # "SMART Surgery": stsAug
 }
 
 

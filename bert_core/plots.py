@@ -18,7 +18,7 @@ from bert_core.describe import STS_BIN_EDGES
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
-           "plot_similarity_scatter", "plot_training_curves"]
+           "plot_similarity_scatter", "plot_training_curves", "plot_comparison"]
 
 SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
 
@@ -122,5 +122,33 @@ def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
         axes[1, column].set_xlabel("epoch")
         axes[1, column].xaxis.get_major_locator().set_params(integer=True)
     axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_acc", "sts_corr", "overall"),
+                    baseline: str | None = None) -> Figure:
+    """One panel per metric: each labelled result's mean over seeds as a bar, its seeds as
+    dots, and (``baseline``, a label) the baseline's mean as a dashed line, so a gain can be
+    read against the seed-to-seed spread."""
+    shown = {label: r for label, r in results.items() if r is not None}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 0.35 * len(shown) + 1.6),
+                             sharey=True, squeeze=False)
+    labels = list(shown)
+    for ax, metric in zip(axes[0], metrics):
+        for row, label in enumerate(labels):
+            values = [m[metric] for m in shown[label].seed_metrics().values() if metric in m]
+            if not values:
+                continue
+            color = "0.6" if label == baseline else f"C{row % 10}"
+            ax.barh(row, np.mean(values), color=color, alpha=0.5)
+            ax.plot(values, [row] * len(values), "o", color=color, markersize=3)
+        if baseline in shown:
+            base = [m[metric] for m in shown[baseline].seed_metrics().values() if metric in m]
+            if base:
+                ax.axvline(np.mean(base), color="0.3", linestyle="--", linewidth=1)
+        ax.set_title(metric)
+    axes[0, 0].set_yticks(range(len(labels)), labels)
+    axes[0, 0].invert_yaxis()
     fig.tight_layout()
     return fig

@@ -47,13 +47,19 @@ def _machine() -> str:
     return f"{platform.machine()} CPU, {os.cpu_count()} cores ({platform.system()})"
 
 
+def _program(argv0: str) -> str:
+    # ``python -m bert_core.train`` sees argv[0] = .../bert_core/train.py; say it as it was typed
+    path = Path(argv0)
+    if path.parent == Path(__file__).parent and path.suffix == ".py":
+        return f"python -m bert_core.{path.stem}"
+    return path.name
+
+
 def provenance(profile: str) -> dict[str, Any]:
     """Where a result comes from: command, profile, machine, versions, date."""
     import bert_core
 
-    command = os.environ.get("BERT_CORE_COMMAND") or " ".join(
-        [Path(sys.argv[0]).name, *sys.argv[1:]]
-    )
+    command = os.environ.get("BERT_CORE_COMMAND") or " ".join([_program(sys.argv[0]), *sys.argv[1:]])
     return {
         "command": command,
         "profile": profile,

@@ -96,11 +96,19 @@ def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:
 def provenance_line(results: Mapping[str, ExperimentResult | None], profile: str = "cpu") -> str:
     """Where stored runs come from: ``<profile> runs: <command> on <machine>, <date>``, or how
     to make them when there are none."""
-    meta = next((r.meta for r in results.values() if r is not None), None)
-    if meta is None:
+    metas = [r.meta for r in results.values() if r is not None]
+    if not metas:
         return f"No committed {profile} runs yet: BERT_CORE_PROFILE={profile} make run"
-    command, machine, date = (meta.get(k, "-") for k in ("command", "machine", "date"))
-    return f"{profile} runs: {command} on {machine}, {date}"
+    commands = list(dict.fromkeys(m.get("command", "-") for m in metas))
+    machines = ", ".join(dict.fromkeys(m.get("machine", "-") for m in metas))
+    dates = sorted({m.get("date", "-") for m in metas})
+    date = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    if len(commands) == 1:
+        return f"{profile} runs: {commands[0]} on {machines}, {date}"
+    shown = "\n".join(f"  {name}: {r.meta.get('command', '-')}"
+                      for name, r in results.items() if r is not None)
+    return (f"{profile} runs on {machines}, {date}, each by its own command "
+            f"(BERT_CORE_PROFILE={profile} RETRAIN=1 make run repeats them all):\n{shown}")
 
 
 Results = Mapping[str, "ExperimentResult | None"]

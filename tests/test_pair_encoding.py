@@ -162,3 +162,14 @@ def test_head_depth_is_configurable(tiny_checkpoint, depth):
         assert sum(isinstance(m, torch.nn.Linear) for m in head.net) == depth + 1
     model = MultitaskBERT.from_pretrained(tiny_checkpoint, heads={"sentiment": "mlp"}, head_layers=depth)
     assert sum(isinstance(m, torch.nn.GELU) for m in model.heads["sst"].net) == depth
+
+
+def test_every_preset_builds_in_every_profile_and_carries_to_cpu():
+    from bert_core.experiment import PRESETS, preset
+    from bert_core.profiles import PROFILES
+
+    for name in PRESETS:
+        for profile in PROFILES:
+            config = preset(name, profile, seeds=(0, 1, 2))
+            carried = config.in_profile("cpu")
+            assert carried == preset(name, "cpu", seeds=(0, 1, 2)), (name, profile)

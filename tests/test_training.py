@@ -179,9 +179,16 @@ def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
     assert other["losses"] != first["losses"]
 
 
-@pytest.mark.parametrize("sampling,stop_at", [("simultaneous", 3), ("round_robin", 7)])
-def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at):
-    whole = _tiny("whole", tiny_checkpoint, sampling=sampling)
+@pytest.mark.parametrize("sampling,stop_at,options", [
+    ("simultaneous", 3, {}),
+    ("round_robin", 7, {}),
+    ("simultaneous", 3, {"pair_encoding": "cross"}),
+    # killed in the ranking epoch: the positives' stream resumes where it was
+    ("simultaneous", 3, {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"}),
+])
+def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at,
+                                                  options):
+    whole = _tiny("whole", tiny_checkpoint, sampling=sampling, **options)
     whole_record = train.train_run(whole, 0, progress=False)
 
     class Killed(Exception):
@@ -191,7 +198,7 @@ def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outp
         if step == stop_at:
             raise Killed
 
-    broken = _tiny("broken", tiny_checkpoint, sampling=sampling)
+    broken = _tiny("broken", tiny_checkpoint, sampling=sampling, **options)
     with pytest.raises(Killed):
         train.train_run(broken, 0, progress=False, on_step=kill)
     assert latest_checkpoint(train.run_dir(broken, 0))["step"] < stop_at
@@ -327,6 +334,11 @@ def test_provenance_line_and_which_results_a_notebook_shows():
     stored = ExperimentResult(config, {0: {}}, {"command": "make run", "machine": "m", "date": "d"})
     assert provenance_line({"p": stored}) == "cpu runs: make run on m, d"
     assert provenance_line({"p": None}) == "No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run"
+    other = ExperimentResult(config, {0: {}}, {"command": "python -m bert_core.train x", "machine": "m",
+                                               "date": "e"})
+    assert provenance_line({"p": stored, "q": other}).splitlines() == [
+        "cpu runs on m, d to e, each by its own command (BERT_CORE_PROFILE=cpu RETRAIN=1 make run repeats "
+        "them all):", "  p: make run", "  q: python -m bert_core.train x"]
     own = {"p": None}
     assert results_to_show(own, {"p": stored}, "smoke") == ({"p": stored}, "cpu")
     assert results_to_show(own, {"p": None}, "smoke") == (own, "smoke")
