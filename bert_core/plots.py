@@ -126,6 +126,9 @@ def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
     return fig
 
 
+_NOT_GREY = [f"C{i}" for i in range(10) if i != 7]  # grey (C7) marks the baseline
+
+
 def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_acc", "sts_corr", "overall"),
                     baseline: str | None = None) -> Figure:
     """One panel per metric: each labelled result's mean over seeds as a bar, its seeds as
@@ -140,7 +143,7 @@ def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_ac
             values = [m[metric] for m in shown[label].seed_metrics().values() if metric in m]
             if not values:
                 continue
-            color = "0.6" if label == baseline else f"C{row % 10}"
+            color = "0.6" if label == baseline else _NOT_GREY[row % len(_NOT_GREY)]
             ax.barh(row, np.mean(values), color=color, alpha=0.5)
             ax.plot(values, [row] * len(values), "o", color=color, markersize=3)
         if baseline in shown:

@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -59,7 +60,9 @@ def provenance(profile: str) -> dict[str, Any]:
     """Where a result comes from: command, profile, machine, versions, date."""
     import bert_core
 
-    command = os.environ.get("BERT_CORE_COMMAND") or " ".join([_program(sys.argv[0]), *sys.argv[1:]])
+    # quoted as a shell needs it, so the command can be pasted back (--set 'heads={"sts": ...}')
+    command = os.environ.get("BERT_CORE_COMMAND") or " ".join(
+        [_program(sys.argv[0]), *(shlex.quote(arg) for arg in sys.argv[1:])])
     return {
         "command": command,
         "profile": profile,

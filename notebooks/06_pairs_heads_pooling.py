@@ -1,0 +1,481 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///ipynb,notebooks///py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Sentence pairs: encodings, heads, pooling, a ranking loss and augmentation
+#
+# **What you'll do:** encode a sentence pair in one pass (a cross-encoder) instead of
+# two, try the reports' pair heads (cosine, siamese, a learned cosine mix, three-layer
+# heads), pool with [CLS], mean or max, pre-train STS with a ranking loss, and double the
+# STS data by swapping each pair. Then you'll run each comparison the reports ran, three
+# seeds each, beside their published numbers.
+#
+# **What you'll learn:** why the cross-encoder wins on pairs, and what it costs at
+# inference time (measured); which heads are symmetric and which promise the 0-5 range;
+# how in-batch negatives turn a few positive pairs into a classification problem; why
+# a head matters most when the encoder barely moves.
+#
+# **What you'll need:** notebook 05 (the multitask baseline). `bert_core.multitask`,
+# `bert_core.heads`, `bert_core.pooling`, `bert_core.losses`, `bert_core.augmentation`,
+# `bert_core.experiment`, `bert_core.tables`; `benchmarks/bench_pair_encoding.py`.
+
+# %%
+import json
+import time
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from bert_core import plots
+from bert_core.augmentation import AUGMENTATIONS, sts_swap
+from bert_core.data import PairExample, load_task
+from bert_core.evaluate import predict
+from bert_core.experiment import load_results, preset, run_experiment
+from bert_core.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
+from bert_core.losses import multiple_negatives_ranking_loss
+from bert_core.multitask import MultitaskBERT
+from bert_core.notebook import setup, show_source, versions
+from bert_core.pooling import pool
+from bert_core.results import PROJECT_ROOT
+from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
+from bert_core.tokenizer import Tokenizer
+from bert_core.train import RANKING_MIN_SCORE
+
+profile = setup(seed=0)
+print(profile)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(versions())
+
+# %% [markdown]
+# ## 1. Two ways to encode a pair
+#
+# The baseline of notebook 05 is a **bi-encoder**: each sentence goes through BERT on
+# its own, and the head sees two vectors u and v. A **cross-encoder** ("A SMARTer
+# minBERT", 3.4; "lexicon encoding" in "Maximizing MinBert", 4.2; the STS
+# "concatenation" of "Multi-BERT: Investigating Methods", 4.2) joins the pair into one
+# sequence,
+#
+# $$\texttt{[CLS]}\ a_1 \dots a_m\ \texttt{[SEP]}\ b_1 \dots b_n\ \texttt{[SEP]}$$
+#
+# with **token types** (segment ids) 0 for the first part and 1 for the second, which
+# BERT adds to the token and position embeddings (notebook 02). Every token of one
+# sentence then attends to every token of the other, in every layer, and the head reads
+# one pooled vector h. The tokenizer builds the pair:
+
+# %%
+tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
+a, b = "A man is playing a guitar.", "Someone plays music on a guitar."
+batch = tokenizer([a], [b])
+length = int(batch["attention_mask"].sum())
+tokens = tokenizer.convert_ids_to_tokens(batch["input_ids"][0, :length])
+pd.DataFrame({"token": tokens, "token type": batch["token_type_ids"][0, :length].tolist()}).T
+
+# %% [markdown]
+# `MultitaskBERT` takes `pair_encoding="cross"` (both pair tasks) or a mapping per task
+# kind (`{"similarity": "cross"}`). A cross-encoded task gets a head that reads one
+# vector: `cross_linear` for paraphrase (a logit) and, for STS, report 002's head, which
+# squashes a linear score with tanh and maps it onto the 0-5 scale,
+#
+# $$\hat y = 2.5\,(\tanh(w^\top \mathrm{dropout}(h) + b) + 1) \in [0, 5].$$
+
+# %%
+show_source(CrossTanhHead)
+
+# %%
+cross = MultitaskBERT.from_pretrained(profile.checkpoint, pair_encoding="cross")
+print("encodings:", cross.pair_encoding)
+print("heads:", cross.head_names)
+
+# %% [markdown]
+# Training and prediction share one encode-and-dispatch, so a cross-encoded model is
+# trained and evaluated on exactly the same input:
+
+# %%
+show_source(MultitaskBERT.task_outputs)
+
+# %% [markdown]
+# ## 2. What a cross-encoder costs
+#
+# Scoring a given pair costs about the same either way: two short passes or one pass of
+# about the same total length. The difference is what can be **reused**. A bi-encoder's
+# sentence embedding does not depend on the partner, so comparing n sentences with each
+# other (finding duplicate questions among n, as Quora needs) costs n BERT passes and
+# n(n-1)/2 cosines. A cross-encoder has no sentence embedding: it needs one pass per
+# pair, n(n-1)/2 passes. A small live measurement (untrained heads: the cost does not
+# depend on the weights):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+bi = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sts",), heads={"similarity": "cosine"}).eval()
+cross_sts = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sts",), pair_encoding="cross").eval()
+pairs = load_task("sts", "dev", profile.data_dir)[:64]
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    with torch.no_grad():
+        fn()
+    return time.perf_counter() - start
+
+
+for job in (bi, cross_sts):  # warm-up
+    predict(job, tokenizer, "sts", pairs, 64, "cpu", False)
+print(f"{len(pairs)} given pairs: bi-encoder {seconds(lambda: predict(bi, tokenizer, 'sts', pairs, 64, 'cpu', False)):.2f} s, "
+      f"cross-encoder {seconds(lambda: predict(cross_sts, tokenizer, 'sts', pairs, 64, 'cpu', False)):.2f} s")
+
+# %% [markdown]
+# The committed benchmark (`python benchmarks/bench_pair_encoding.py`, 512 STS dev pairs
+# and all pairs among 100 sentences, medians of 3 rounds on this project's 2-core CPU):
+
+# %%
+bench = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "bench_pair_encoding.json").read_text())
+pd.DataFrame({
+    "bi-encoder": [bench["tokens_per_pair_bi"], bench["ms_per_pair_bi"], bench["seconds_all_pairs_bi"]],
+    "cross-encoder": [bench["tokens_per_pair_cross"], bench["ms_per_pair_cross"], bench["seconds_all_pairs_cross"]],
+}, index=["tokens per pair (given pairs)", "ms per given pair",
+          f"s for all {bench['all_pairs']} pairs of {bench['sentences']} sentences"]).round(2)
+
+# %%
+print(f"cross / bi: {bench['cross_over_bi_per_pair']:.2f}x per given pair, "
+      f"{bench['cross_over_bi_all_pairs']:.0f}x for all pairs of {bench['sentences']} sentences "
+      f"({bench['machine']}, torch {bench['torch']}, {bench['threads']} threads)")
+
+# %% [markdown]
+# ## 3. Heads for a pair of embeddings
+#
+# For a bi-encoder the head decides how u and v meet. The registry holds the reports'
+# heads (formulas in `bert_core.heads`); here each one is checked for two promises on
+# random vectors: does it give (a, b) and (b, a) the same score, and what range do its
+# outputs stay in?
+
+# %%
+u, v = torch.randn(256, 32) * 3, torch.randn(256, 32) * 3
+rows = {}
+for kind in ("paraphrase", "similarity"):
+    for name in HEADS[kind]:
+        head = build_head(kind, name, 32, dropout=0.0).eval()
+        with torch.no_grad():
+            if head_encoding(kind, name) == "cross":
+                out, symmetric = head(torch.cat([u, 100 * u])), "n/a (one sequence)"
+            else:
+                out, symmetric = head(u, v), bool(torch.allclose(head(u, v), head(v, u)))
+        rows[(kind, name)] = {"reads": head_encoding(kind, name), "symmetric": symmetric,
+                              "parameters": sum(p.numel() for p in head.parameters()),
+                              "min": round(out.min().item(), 2), "max": round(out.max().item(), 2)}
+pd.DataFrame(rows).T
+
+# %% [markdown]
+# Only the cosine heads and the dot product are symmetric by construction. The
+# concatenation [u; v] gives the two positions different weights, so the model has to
+# *learn* that order does not matter (section 6's swap augmentation teaches it). The
+# STS heads that promise the gold range (cosine, cosine_fc, cross_tanh) stay in [0, 5];
+# the linear ones can predict -3 or 9 and are only pulled back by the loss.
+#
+# "Maximizing MinBert" mixes a linear head with the cosine score and learns the split
+# (it started from a fixed 0.5; we start the learned weight there):
+
+# %%
+show_source(CosineMixHead)
+
+# %% [markdown]
+# Its three-layer heads stack [linear, BatchNorm, GELU, dropout] blocks before the output
+# layer; the depth is `head_layers` in the config (3 by default):
+
+# %%
+build_head("sentiment", "mlp", hidden_size=384, dropout=0.3, num_labels=5, depth=3)
+
+# %% [markdown]
+# ## 4. Pooling: which vector stands for the sentence
+#
+# Notebook 02 compared [CLS] with mean pooling as a ready-made sentence embedding.
+# "Multi-BERT: Projected Attention" trains with each of three:
+#
+# - `cls`: the pooler output, tanh(W h_[CLS] + b);
+# - `mean`: the average of the final vectors of the real tokens;
+# - `max`: the per-dimension maximum over the real tokens.
+#
+# "Real" matters: a batch pads short sentences, and padding must not change a sentence's
+# vector. The same sentence alone and in a batch beside a longer one:
+
+# %%
+encoder = MultitaskBERT.from_pretrained(profile.checkpoint).bert.eval()
+sentence = "The film is a quiet triumph."
+alone = tokenizer([sentence])
+padded = tokenizer([sentence, "A much longer sentence that forces several padding positions onto the first one."])
+with torch.no_grad():
+    out_alone, out_padded = encoder(**alone), encoder(**padded)
+for name in ("cls", "mean", "max"):
+    gap = (pool(out_alone, alone["attention_mask"], name)[0]
+           - pool(out_padded, padded["attention_mask"], name)[0]).abs().max().item()
+    print(f"{name:>4}: padded to {padded['input_ids'].shape[1]} tokens instead of "
+          f"{alone['input_ids'].shape[1]}, max |difference| {gap:.1e}")
+
+# %% [markdown]
+# ## 5. A ranking loss with in-batch negatives
+#
+# "Multi-BERT: Investigating Methods" (4.2, after Henderson et al. 2017) pre-trains the
+# STS encoder on **positive pairs only**: K pairs (x_i, y_i) in a batch, scored by the dot
+# product of their embeddings, each x_i's partner y_i to be ranked above the other K-1
+# sentences y_j of the batch:
+#
+# $$\mathcal{L}_{\text{MNR}} = -\frac{1}{K}\sum_{i=1}^{K} \log
+#   \frac{\exp(u_i \cdot v_i)}{\sum_{j=1}^{K} \exp(u_i \cdot v_j)}$$
+#
+# which is the cross-entropy of the score matrix U Vᵀ against its diagonal. By hand on
+# three tiny pairs:
+
+# %%
+U = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+V = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+scores = U @ V.T
+by_hand = -torch.stack([scores[i, i] - torch.logsumexp(scores[i], 0) for i in range(3)]).mean()
+print("scores:\n", scores)
+print(f"by hand {by_hand.item():.4f}, bert_core {multiple_negatives_ranking_loss(U, V).item():.4f}")
+
+# %% [markdown]
+# The STS scores are graded, not positive or negative, so the report keeps the pairs
+# scored 4 or more, trains on them with this loss for the first half of the epochs, then
+# switches to the cosine head's squared error (`sts_loss="mnr_then_mse"`):
+
+# %%
+sts_train = load_task("sts", "train", profile.data_dir)
+positives = [e for e in sts_train if e.label >= RANKING_MIN_SCORE]
+ranking = preset("sts-cosine-mnr", profile.name)
+print(f"{len(positives)} of {len(sts_train)} STS training pairs score {RANKING_MIN_SCORE:g} or more; "
+      f"{profile.name}: the ranking loss trains the first {ranking.ranking_epochs} of {ranking.epochs} epochs")
+
+# %% [markdown]
+# ## 6. Augmentation: the swapped pair
+#
+# Similarity is symmetric, so (b, a) with a's score is a free extra example, and one that
+# teaches an order-sensitive head (concatenation) to ignore the order ("SMART Surgery",
+# section 3). An augmentation is a named function of one task's training list, applied
+# before training and never to dev or test:
+
+# %%
+example = [PairExample("p1", "A dog runs on the beach.", "A dog is running.", 3.8)]
+pd.DataFrame([vars(e) for e in sts_swap("sts", example)])
+
+# %%
+print("available:", list(AUGMENTATIONS))
+
+# %% [markdown]
+# The reports' SST augmentations (back-translation in "A SMARTer minBERT", generated
+# paraphrases in "Maximizing MinBert") fit the same hook, a function
+# `(task, examples) -> examples` added to `AUGMENTATIONS`, but they need a translation or
+# text-generation model, which an offline machine does not have; they are not shipped.
+#
+# ## 7. The experiments
+#
+# Each method is one preset over the notebook 05 baseline (simultaneous sampling, the
+# summed loss), three seeds each:
+
+# %%
+names = ["multitask-baseline", "cross-encoding", "sts-cross", "sts-cosine", "sts-cosine-mnr",
+         "sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max", "sts-cosine-mix",
+         "mlp-heads-cosine-mix", "sts-swap"]
+configs = [preset(name, profile.name, seeds=(0, 1, 2)) for name in names]
+show = ["pair_encoding", "heads", "pooling", "sts_loss", "augmentation"]
+pd.DataFrame([{f: str(getattr(c, f)) for f in show} for c in configs], index=names)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+results = {config.name: run_experiment(config) for config in configs}
+
+# %% [markdown]
+# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+
+# %%
+results_table(results, resources=False)
+
+# %% [markdown]
+# ## 8. Beside the published numbers
+#
+# The committed `cpu` runs (MiniLM, 400 training examples per task, 3 epochs; mean ±
+# standard deviation over seeds 0-2, seconds and peak memory per run) next to each
+# report's own comparison (BERT-base, the full data, one seed). Compare the direction of
+# each change against the baseline, not the values.
+
+# %%
+cpu = load_results(configs, "cpu")
+print(provenance_line(cpu))
+
+
+def ours(*names: str) -> pd.DataFrame:
+    return results_table({f"ours, cpu: {n}": cpu[n] for n in names})
+
+
+# %% [markdown]
+# ### 8.1 Bi-encoder against cross-encoder ("A SMARTer minBERT"; "Maximizing MinBert")
+
+# %%
+side_by_side(ours("multitask-baseline", "cross-encoding"), published_rows([
+    ("A SMARTer minBERT", "baseline", "finetune"),
+    ("A SMARTer minBERT", "cross-encoding", "finetune"),
+    ("Maximizing MinBert", "A: manual cosine 0.5 split + NN head", "finetune"),
+    ("Maximizing MinBert", "D: lexicon encoding", "finetune"),
+]))
+
+# %% [markdown]
+# ### 8.2 The STS head: concatenation, cosine, cosine + ranking loss ("Multi-BERT: Investigating Methods")
+#
+# The report's "Concat" is a cross-encoded STS pair with the tanh head (our
+# `sts-cross`); its baseline used a dot-product STS head and round-robin sampling, its
+# variants equitable or annealed sampling (notebook 07).
+
+# %%
+side_by_side(ours("multitask-baseline", "sts-cross", "sts-cosine", "sts-cosine-mnr"), published_rows([
+    ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
+    ("Multi-BERT: Investigating Methods", "equitable sampling + concat STS head", "finetune"),
+    ("Multi-BERT: Investigating Methods", "equitable sampling + cosine STS head", "finetune"),
+    ("Multi-BERT: Investigating Methods", "equitable sampling + cosine + MNR", "finetune"),
+]))
+
+# %% [markdown]
+# ### 8.3 Pooling, with the siamese heads ("Multi-BERT: Projected Attention")
+#
+# The report's model uses the siamese classifier W[u; v; |u - v|] for paraphrase and
+# the cosine of two fully connected layers (x5, ReLU) for STS, under each pooling. It
+# did not publish max pooling.
+
+# %%
+side_by_side(ours("multitask-baseline", "sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max"),
+             published_rows([
+                 ("Multi-BERT: Projected Attention", "baseline (CLS pooling)", "finetune"),
+                 ("Multi-BERT: Projected Attention", "mean pooling", "finetune"),
+             ]))
+
+# %% [markdown]
+# ### 8.4 The learned cosine mix and three-layer heads ("Maximizing MinBert")
+
+# %%
+side_by_side(ours("multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine-mix"), published_rows([
+    ("Maximizing MinBert", "A: manual cosine 0.5 split + NN head", "finetune"),
+    ("Maximizing MinBert", "B: 3-layer heads + weighted cosine split", "finetune"),
+]))
+
+# %% [markdown]
+# ### 8.5 Swap augmentation ("SMART Surgery")
+
+# %%
+side_by_side(ours("multitask-baseline", "sts-swap"), published_rows([
+    ("SMART Surgery", "baseline", "finetune"),
+    ("SMART Surgery", "STS swap augmentation", "finetune"),
+]))
+
+# %% [markdown]
+# ### 8.6 All of them, seed by seed
+#
+# Bars are the mean over seeds, dots the seeds, the dashed line the baseline's mean.
+
+# %%
+shown, source = results_to_show(results, cpu, profile.name)
+fig = plots.plot_comparison(shown, baseline="multitask-baseline")
+plots.save_figure(fig, "06_comparison", source)
+plt.show()
+
+# %% [markdown]
+# What the `cpu` rows say. The baseline is SST 0.257, Quora 0.632, STS r 0.211 ± 0.020,
+# overall 0.498; seed-to-seed standard deviations are 0.00-0.05.
+#
+# - **The STS head is most of the story.** Every head that *compares* the two embeddings
+#   takes STS from 0.21 to about 0.7:
+#   - cosine 0.733 ± 0.007;
+#   - the SBERT-style heads 0.728 ± 0.005;
+#   - the cross-encoded tanh head 0.699 ± 0.052.
+#
+#   That gap is ten times the spread. MiniLM was trained so that the cosine of two of its
+#   sentence embeddings measures similarity (notebook 02: r 0.77 from the pooler before
+#   any training). A cosine head starts from there; the concatenation head has 150 steps
+#   to learn a comparison from scratch. The report saw the opposite order on BERT-base
+#   (cosine 0.39-0.43, cross-encoded "Concat" 0.86): plain BERT's embeddings were never
+#   trained for cosine similarity.
+# - **Cross-encoding** both pairs is the only change that lifts Quora this much: 0.632 to
+#   0.716 ± 0.044, with STS 0.681 ± 0.054 and the best overall among the encodings
+#   (0.605 ± 0.023). Both reports saw the same direction: "A SMARTer minBERT" Quora
+#   0.739 → 0.830 and STS 0.356 → 0.838; "Maximizing MinBert" A → D. Cross-encoding
+#   STS only (`sts-cross`) helps STS and leaves Quora where it was. A cross-encoded run
+#   trains slightly *faster* (139-143 s against 146-148 s): one sequence of about the
+#   same length replaces two.
+# - **The ranking loss** changes nothing measurable: 0.731 ± 0.013 against 0.733 ±
+#   0.007 for cosine alone, as in the report (0.41-0.42 against 0.39-0.43). Its first
+#   epoch alone, on the 97 of 400 pairs scored 4 or more, already reaches r 0.72-0.74.
+#   Two of three seeds keep that epoch as their best.
+# - **Mean pooling** is the best single change in the notebook. With the same SBERT-style
+#   heads, overall goes from 0.588 ([CLS]) to 0.653 ± 0.011, and it lifts all three tasks:
+#   SST 0.263 → 0.379, Quora 0.636 → 0.678, STS 0.728 → 0.804. The report saw Quora
+#   and STS rise and SST dip. Here SST also gains. Notebook 04 measured that the pooler's
+#   output varies five times less per coordinate than the mean. A new linear head on the
+#   pooler barely moves in 150 steps, so SST stays at the majority class until the
+#   sentence vector is the mean. Max pooling lands between the two (0.614).
+# - **The learned cosine mix** (0.623) sits between its two halves, and its dev r
+#   *falls* every epoch (about 0.62 → 0.50 → 0.40) while its training loss falls. The
+#   linear half fits the 400 training pairs and adds noise on dev. The learned weight
+#   never moved: σ(a) went from 0.500 to 0.498 in 150 steps. Adam moves a parameter by
+#   about lr per step, and at lr 1e-4 a single scalar gate cannot travel (exercise 6).
+#   The three-layer heads lift SST out of the majority class (0.319 ± 0.035), with the
+#   widest spread of any row.
+# - **Swap augmentation**: STS 0.232 ± 0.018 against 0.211 ± 0.020, inside the spread.
+#   The report's gain was 0.345 → 0.352, one seed.
+#
+# Training time separates none of these methods (140-180 s per run). Inference does:
+# section 2.
+#
+# ## Summary
+#
+# - A pair can be encoded as two sentences (a bi-encoder: u, v, then a head) or as one
+#   sequence with token types (a cross-encoder: one vector h, then a head).
+# - The cross-encoder lets the two sentences attend to each other and wins on paraphrase
+#   and similarity. It costs one BERT pass per pair and gives no sentence embedding to
+#   reuse: the same per given pair here, 47 times the bi-encoder to compare all pairs of
+#   100 sentences.
+# - Heads differ in what they promise: cosine and dot heads are symmetric; cosine,
+#   cosine_fc and cross_tanh stay in [0, 5]; concatenation has to learn both.
+# - Mean and max pooling average or take the maximum over the real tokens only, so
+#   padding never changes a sentence's vector.
+# - The ranking loss learns from positive pairs alone, with the rest of the batch as
+#   negatives.
+# - With a pretrained sentence encoder and a small budget, the head and the pooling
+#   matter more than anything else in this notebook. Which way they point depends on what
+#   the encoder was trained for.
+#
+# ## Exercises
+#
+# 1. Cross-encode paraphrase only (`preset("cross-encoding", profile.name,
+#    pair_encoding={"paraphrase": "cross"}, name="quora-cross")`). Does Quora gain as
+#    much as STS did?
+# 2. Swap the order of 50 STS dev pairs and predict again with the baseline, the cosine
+#    head and the cross-encoder (`bert_core.evaluate.predict` on the swapped examples).
+#    Which models give the same scores? Which should?
+# 3. The ranking loss here uses the raw dot product, as the report did. Sentence-BERT
+#    uses the cosine times 20. Add a `scale` to the schedule (where?) and compare.
+# 4. Pooling interacts with the head: run `mean` pooling with the baseline's
+#    concatenation heads (`preset("multitask-baseline", profile.name, pooling="mean",
+#    name="baseline-mean")`). Is the gain from the heads or from the pooling?
+# 5. How long would a cross-encoder take to find the duplicates among 10,000 Quora
+#    questions on this machine? And a bi-encoder? Use the benchmark's numbers.
+# 6. Give the cosine mix's gate its own learning rate (an optimiser parameter group with
+#    lr 1e-2 for `heads.sts.mix`; where in `bert_core.train` would that go?). Does σ(a)
+#    move, and which way?
+#
+# ## Further reading
+#
+# - Reimers and Gurevych (2019), *Sentence-BERT*: siamese heads, the cosine loss, pooling.
+# - Humeau et al. (2020), *Poly-encoders*: between bi- and cross-encoders.
+# - Henderson et al. (2017), *Efficient Natural Language Response Suggestion for Smart
+#   Reply*: the multiple negatives ranking loss.
+# - Thakur et al. (2021), *Augmented SBERT*: a cross-encoder labelling pairs for a
+#   bi-encoder.
