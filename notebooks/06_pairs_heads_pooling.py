@@ -293,7 +293,8 @@ pd.DataFrame([{f: str(getattr(c, f)) for f in show} for c in configs], index=nam
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results = {config.name: run_experiment(config) for config in configs}
+# 33 smoke runs take seconds each: progress bars there would only flood the notebook
+results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
 
 # %% [markdown]
 # In this profile (in `smoke`, the sample set: numbers that only show the code ran):
