@@ -62,9 +62,10 @@ LOSS_BALANCINGS = ("sum",)
 class ExperimentConfig:
     """Everything that defines a run. Defaults are the reports' baseline settings.
 
-    Extension fields (``pair_encoding``, ``heads``, ``pooling``, ``sampling``,
-    ``curriculum``, ``loss_balancing``, ``smart``, ``pcgrad``, ``adapters``,
-    ``augmentation``) hold the baseline here; each later notebook adds its values.
+    Extension fields (``pair_encoding``, ``heads``, ``head_layers``, ``pooling``,
+    ``sampling``, ``curriculum``, ``loss_balancing``, ``sts_loss``, ``smart``, ``pcgrad``,
+    ``adapters``, ``augmentation``) hold the baseline here; each later notebook adds its
+    values.
     """
 
     name: str

@@ -14,14 +14,15 @@ Separately is the starter code's way ("SMART Surgery", section 3); ``encode_pair
 both sentences through BERT as one stacked batch, which is the same computation in one
 call. Cross-encoding ("A SMARTer minBERT" 3.4; "lexicon encoding" in "Maximizing
 MinBert" 4.2) lets every token of a attend to every token of b in every layer, at the
-price of one BERT pass per pair and no sentence embedding to reuse. The method names are the starter code's
-(``forward`` returns the pooled embedding; ``predict_sentiment``, ``predict_paraphrase``,
-``predict_similarity`` return logits or scores), so code written against the starter
-runs here. ``freeze_bert=True`` is the course's ``pretrain`` mode: BERT's weights stay
-fixed and only the heads learn.
+price of one BERT pass per pair and no sentence embedding to reuse.
+
+The method names are the starter code's (``forward`` returns the pooled embedding;
+``predict_sentiment``, ``predict_paraphrase``, ``predict_similarity`` return logits or
+scores), so code written against the starter runs here. ``freeze_bert=True`` is the
+course's ``pretrain`` mode: BERT's weights stay fixed and only the heads learn.
 
 The single-task sentiment classifier of part 1 is this class with one task
-(``tasks=("sst",)`` or ``("cfimdb",)``). Taught in notebooks 04 and 05.
+(``tasks=("sst",)`` or ``("cfimdb",)``). Taught in notebooks 04, 05 and 06.
 """
 
 from __future__ import annotations
@@ -217,9 +218,8 @@ class MultitaskBERT(nn.Module):
         if self.pair_encoding[kind] == "cross":
             # one sequence per pair; the tokenizer truncates the longer sentence first
             batch = tokenizer([e.sentence1 for e in examples], [e.sentence2 for e in examples])  # type: ignore[union-attr]
-            h = self.forward(batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                             batch["token_type_ids"].to(device))
-            return self.heads[task](h)
+            return self._pair_head(task, batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                                   None, None, batch["token_type_ids"].to(device))
         return self.heads[task](*self.pair_embeddings(tokenizer, examples, device))  # type: ignore[arg-type]
 
     def num_parameters(self, trainable_only: bool = False) -> int:

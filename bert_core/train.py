@@ -247,9 +247,9 @@ def train_run(
                 with autocast:
                     for task in step_tasks(step, config.tasks, config.sampling):
                         ranking = task == "sts" and epoch < config.ranking_epochs
-                        stream, pool_ = ("sts-ranking", positives) if ranking else (task, train[task])
+                        stream, source = ("sts-ranking", positives) if ranking else (task, train[task])
                         drawn = state["drawn"].get(stream, 0)
-                        batch = [pool_[i] for i in streams[stream].batch(drawn)]
+                        batch = [source[i] for i in streams[stream].batch(drawn)]
                         state["drawn"][stream] = drawn + 1
                         losses[task] = _batch_loss(model, tokenizer, task, batch, device, ranking)
                 for task, loss in losses.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -97,7 +99,6 @@ def test_config_pair_encoding_forms_and_hash():
     assert one.pair_encoding == (("paraphrase", "separate"), ("similarity", "cross"))
     assert one.encoding_map == {"paraphrase": "separate", "similarity": "cross"}
     # the JSON round trip (a run's config.json) gives the same config back
-    import json
     assert type(one).from_dict(json.loads(json.dumps(one.to_dict()))) == one
     assert len({base.run_hash(0), both.run_hash(0), one.run_hash(0)}) == 3
     with pytest.raises(ValueError, match="pair_encoding='lexicon' is not available"):
