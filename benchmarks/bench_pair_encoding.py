@@ -33,6 +33,7 @@ import torch
 from bert_core.data import PairExample, data_dir, load_task, sample_data_dir, task_file
 from bert_core.evaluate import predict
 from bert_core.multitask import MultitaskBERT
+from bert_core.pooling import sentence_embeddings
 from bert_core.tokenizer import Tokenizer
 
 CHECKPOINT = "minilm-l6"
@@ -67,8 +68,7 @@ def main() -> None:
                  for (i, a), (j, b) in itertools.combinations(enumerate(sentences), 2)]
 
     def bi_all_pairs() -> None:
-        batches = [tokenizer(sentences[k:k + 64]) for k in range(0, len(sentences), 64)]
-        embeddings = torch.cat([bi(b["input_ids"], b["attention_mask"]) for b in batches])
+        embeddings = sentence_embeddings(bi.bert, tokenizer, sentences, pooling=bi.pooling)
         left, right = torch.triu_indices(len(sentences), len(sentences), offset=1)
         bi.heads["sts"](embeddings[left], embeddings[right])  # n(n-1)/2 cosines from n encodings
 

@@ -31,7 +31,6 @@
 
 # %%
 import json
-import time
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -40,7 +39,6 @@ import torch
 from bert_core import plots
 from bert_core.augmentation import AUGMENTATIONS, sts_swap
 from bert_core.data import PairExample, load_task
-from bert_core.evaluate import predict
 from bert_core.experiment import load_results, preset, run_experiment
 from bert_core.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
 from bert_core.losses import multiple_negatives_ranking_loss
@@ -114,35 +112,10 @@ show_source(MultitaskBERT.task_outputs)
 # sentence embedding does not depend on the partner, so comparing n sentences with each
 # other (finding duplicate questions among n, as Quora needs) costs n BERT passes and
 # n(n-1)/2 cosines. A cross-encoder has no sentence embedding: it needs one pass per
-# pair, n(n-1)/2 passes. A small live measurement (untrained heads: the cost does not
-# depend on the weights):
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-bi = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sts",), heads={"similarity": "cosine"}).eval()
-cross_sts = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sts",), pair_encoding="cross").eval()
-pairs = load_task("sts", "dev", profile.data_dir)[:64]
-
-
-def seconds(fn) -> float:
-    start = time.perf_counter()
-    with torch.no_grad():
-        fn()
-    return time.perf_counter() - start
-
-
-for job in (bi, cross_sts):  # warm-up
-    predict(job, tokenizer, "sts", pairs, 64, "cpu", False)
-timings = {name: seconds(lambda: predict(job, tokenizer, "sts", pairs, 64, "cpu", False))
-           for name, job in (("bi-encoder", bi), ("cross-encoder", cross_sts))}
-if profile.name == "smoke":  # 12 sample pairs time nothing but noise, and the committed file stays put
-    print(f"{len(pairs)} given pairs: timed in the cpu and gpu profiles; the benchmark below has the numbers")
-else:
-    print(f"{len(pairs)} given pairs: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
-
-# %% [markdown]
-# The committed benchmark (`python benchmarks/bench_pair_encoding.py`, 512 STS dev pairs
-# and all pairs among 100 sentences, medians of 3 rounds on this project's 2-core CPU):
+# pair, n(n-1)/2 passes. Measured by `python benchmarks/bench_pair_encoding.py` (512 STS
+# dev pairs, and all pairs among 100 sentences; untrained heads, since the cost does not
+# depend on the weights; medians of 3 rounds on this project's 2-core CPU; run it again
+# to measure your machine):
 
 # %%
 bench = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "bench_pair_encoding.json").read_text())
@@ -445,7 +418,7 @@ plt.show()
 #   sequence with token types (a cross-encoder: one vector h, then a head).
 # - The cross-encoder lets the two sentences attend to each other and wins on paraphrase
 #   and similarity. It costs one BERT pass per pair and gives no sentence embedding to
-#   reuse: the same per given pair here, 47 times the bi-encoder to compare all pairs of
+#   reuse: the same per given pair here, 54 times the bi-encoder to compare all pairs of
 #   100 sentences.
 # - Heads differ in what they promise: cosine and dot heads are symmetric; cosine,
 #   cosine_fc and cross_tanh stay in [0, 5]; concatenation has to learn both.
