@@ -56,14 +56,17 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(run_dir: str | Path, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    scheduler: Any, progress: dict[str, Any]) -> Path:
-    """Write the checkpoint of global step ``step``; return the weights' path."""
+                    scheduler: Any, progress: dict[str, Any], extras: dict[str, nn.Module] | None = None
+                    ) -> Path:
+    """Write the checkpoint of global step ``step``; return the weights' path. ``extras``:
+    other modules whose state a resumed run needs (SMART's momentum copy), by name."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     stem = f"checkpoint-{step:07d}"
     weights = save_weights(model, run_dir / f"{stem}.safetensors")
     state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "rng": _rng_state(), "progress": progress}
+             "rng": _rng_state(), "progress": progress,
+             "extras": {name: module.state_dict() for name, module in (extras or {}).items()}}
     atomic_write(run_dir / f"{stem}.pt", lambda tmp: torch.save(state, tmp))
     pointer = {"step": step, "stem": stem, "run_hash": progress.get("run_hash")}
     atomic_write(run_dir / "latest.json", lambda tmp: tmp.write_text(json.dumps(pointer) + "\n"))
@@ -82,8 +85,9 @@ def latest_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
 
 
 def load_checkpoint(run_dir: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    scheduler: Any) -> dict[str, Any]:
-    """Restore model, optimiser, scheduler and random state; return the saved progress."""
+                    scheduler: Any, extras: dict[str, nn.Module] | None = None) -> dict[str, Any]:
+    """Restore model, optimiser, scheduler, ``extras`` and random state; return the saved
+    progress."""
     run_dir = Path(run_dir)
     latest = latest_checkpoint(run_dir)
     if latest is None:
@@ -94,5 +98,7 @@ def load_checkpoint(run_dir: str | Path, model: nn.Module, optimizer: torch.opti
     state = torch.load(run_dir / f"{latest['stem']}.pt", map_location="cpu", weights_only=True)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    for name, module in (extras or {}).items():
+        module.load_state_dict(state["extras"][name])
     _set_rng_state(state["rng"])
     return state["progress"]

@@ -34,11 +34,13 @@ import torch
 from bert_core.augmentation import AUGMENTATIONS
 from bert_core.evaluate import METRIC_NAMES, overall_score
 from bert_core.heads import HEADS
+from bert_core.losses import LOSS_BALANCINGS
 from bert_core.multitask import PAIR_ENCODINGS, TASK_KINDS, default_heads, pair_encodings
 from bert_core.pooling import POOLINGS
 from bert_core.profiles import PROFILES, get_profile
 from bert_core.results import load_artefact, save_artefact
-from bert_core.sampling import SAMPLINGS
+from bert_core.sampling import CURRICULA, ONE_TASK_SAMPLINGS, SAMPLINGS
+from bert_core.smart import SMART_SETTINGS, SmartSettings, smart_settings
 
 __all__ = [
     "ExperimentConfig",
@@ -55,7 +57,7 @@ __all__ = [
 MODES = ("pretrain", "finetune")
 STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
-LOSS_BALANCINGS = ("sum",)
+LIMIT_MODES = ("per_task", "total")
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,9 @@ class ExperimentConfig:
     """Everything that defines a run. Defaults are the reports' baseline settings.
 
     Extension fields (``pair_encoding``, ``heads``, ``head_layers``, ``pooling``,
-    ``sampling``, ``curriculum``, ``loss_balancing``, ``sts_loss``, ``smart``, ``pcgrad``,
-    ``adapters``, ``augmentation``) hold the baseline here; each later notebook adds its
-    values.
+    ``sampling``, ``curriculum``, ``subsample``, ``train_limit_mode``, ``loss_balancing``,
+    ``sts_loss``, ``smart``, ``pcgrad``, ``adapters``, ``augmentation``) hold the baseline
+    here; each later notebook adds its values.
     """
 
     name: str
@@ -84,13 +86,19 @@ class ExperimentConfig:
     adapters: str | None = None
     # The data
     train_limit: int | None = None  # examples per task: a fixed subset, the same for every seed
+    # "per_task": each task at most train_limit; "total": T * train_limit together, each task
+    # its share of the data (bert_core.sampling.limited_sizes)
+    train_limit_mode: str = "per_task"
+    # (task, fraction): keep a fixed random fraction of a task's training data, before the
+    # limit ("A SMARTer minBERT" 3.2: {"quora": 0.1})
+    subsample: tuple[tuple[str, float], ...] = ()
     dev_limit: int | None = None  # dev examples per task, likewise
     max_length: int = 512  # tokens per sequence (pair: both sentences together)
     augmentation: tuple[str, ...] = ()
     # The schedule
-    sampling: str = "simultaneous"  # or "round_robin"; see bert_core.sampling
-    epoch_length: str | int = "min"  # "min", "max" or a number of steps
-    curriculum: str | None = None
+    sampling: str = "simultaneous"  # round_robin, proportional, annealed; see bert_core.sampling
+    epoch_length: str | int = "min"  # "min", "max", "sum" or a number of steps
+    curriculum: str | None = None  # "sequential" or "hybrid" ("Projected Attention")
     epochs: int = 10
     batch_size: int = 32  # per task
     eval_batch_size: int = 64
@@ -100,12 +108,17 @@ class ExperimentConfig:
     weight_decay: float = 0.0
     scheduler: str = "constant"  # or "linear": warm up, then decay to 0
     warmup_steps: int = 0
-    loss_balancing: str = "sum"
+    loss_balancing: str = "sum"  # "squared" or "dwa" (bert_core.losses)
+    dwa_temperature: float = 2.0  # τ of dynamic weight average (Liu et al. 2019)
+    dwa_window: int | None = None  # steps per DWA round; None: an epoch
     # "mse", or "mnr_then_mse": the multiple negatives ranking loss on STS pairs scored >= 4
     # for the first half of the epochs (epochs // 2), then MSE ("Investigating Methods", 4.2)
     sts_loss: str = "mse"
-    smart: bool = False
-    pcgrad: bool = False
+    # None, or the name of a set of SMART settings (bert_core.smart.SMART_SETTINGS;
+    # True means "jiang2020"), with smart_options on top: {"loss": "kl", "weight": 3}
+    smart: str | None = None
+    smart_options: tuple[tuple[str, Any], ...] = ()
+    pcgrad: bool = False  # project conflicting gradients (bert_core.pcgrad)
     # Bookkeeping (not part of the hash)
     seeds: tuple[int, ...] = (0,)
     checkpoint_every: int | None = None  # steps between resumable checkpoints; epoch ends always
@@ -117,8 +130,11 @@ class ExperimentConfig:
         object.__setattr__(self, "augmentation", tuple(self.augmentation))
         seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
         object.__setattr__(self, "seeds", seeds)
-        heads = dict(self.heads) if not isinstance(self.heads, Mapping) else self.heads
-        object.__setattr__(self, "heads", tuple(sorted(heads.items())))
+        for name in ("heads", "subsample", "smart_options"):  # mappings, stored as sorted pairs
+            value = getattr(self, name)
+            object.__setattr__(self, name, tuple(sorted(dict(value).items())))
+        if self.smart is True or self.smart is False:
+            object.__setattr__(self, "smart", "jiang2020" if self.smart else None)
         if not isinstance(self.pair_encoding, str):  # a mapping, or its (kind, value) pairs from JSON
             try:
                 encodings = pair_encodings(dict(self.pair_encoding))  # type: ignore[arg-type]
@@ -150,6 +166,36 @@ class ExperimentConfig:
         choose("sampling", self.sampling, SAMPLINGS)
         choose("scheduler", self.scheduler, SCHEDULERS)
         choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
+        choose("curriculum", self.curriculum, (None, *CURRICULA))
+        choose("train_limit_mode", self.train_limit_mode, LIMIT_MODES)
+        if self.curriculum is not None and self.sampling != "simultaneous":
+            raise ValueError(f"ExperimentConfig({self.name!r}): curriculum={self.curriculum!r} decides "
+                             "which tasks each step trains; leave sampling at 'simultaneous'")
+        if self.curriculum == "hybrid" and self.epoch_length != "min":
+            raise ValueError(f"ExperimentConfig({self.name!r}): the hybrid curriculum sets its own epoch "
+                             "lengths (a pass over each task, then the smallest task's size); leave "
+                             "epoch_length at 'min'")
+        if self.pcgrad and (self.sampling in ONE_TASK_SAMPLINGS or self.curriculum == "sequential"):
+            raise ValueError(f"ExperimentConfig({self.name!r}): pcgrad projects the gradients of tasks "
+                             "trained in the same step; it needs sampling='simultaneous' (or the hybrid "
+                             "curriculum's simultaneous epochs)")
+        for task, fraction in self.subsample:
+            choose("subsample task", task, self.tasks)
+            if not 0 < fraction <= 1:
+                raise ValueError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
+                                 f"(0, 1], got {fraction}")
+        if self.dwa_temperature <= 0 or (self.dwa_window is not None and self.dwa_window < 1):
+            raise ValueError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
+                             "dwa_window at least 1 step (or None: an epoch)")
+        if self.smart is not None:
+            choose("smart", self.smart, tuple(SMART_SETTINGS))
+            try:
+                smart_settings(self.smart, dict(self.smart_options))
+            except ValueError as error:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+        elif self.smart_options:
+            raise ValueError(f"ExperimentConfig({self.name!r}): smart_options need smart set to one of "
+                             f"{list(SMART_SETTINGS)}")
         for kind, head in self.heads:
             choose("heads kind", kind, tuple(HEADS))
             choose(f"heads[{kind!r}]", head, tuple(HEADS[kind]))
@@ -162,10 +208,7 @@ class ExperimentConfig:
             raise ValueError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
                              "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
                              "for similarity")
-        for name, value, allowed in (("adapters", self.adapters, (None,)),
-                                     ("curriculum", self.curriculum, (None,)),
-                                     ("smart", self.smart, (False,)), ("pcgrad", self.pcgrad, (False,))):
-            choose(name, value, allowed)
+        choose("adapters", self.adapters, (None,))
         for name in self.augmentation:
             choose("augmentation", name, tuple(AUGMENTATIONS))
         if not self.seeds:
@@ -190,6 +233,11 @@ class ExperimentConfig:
         """The pair encoding of each pair task kind."""
         enc = self.pair_encoding
         return pair_encodings(enc if isinstance(enc, str) else dict(enc))
+
+    @property
+    def smart_settings(self) -> SmartSettings | None:
+        """SMART's hyper-parameters (None without SMART)."""
+        return smart_settings(self.smart, dict(self.smart_options)) if self.smart else None
 
     @property
     def ranking_epochs(self) -> int:

@@ -28,6 +28,7 @@ The single-task sentiment classifier of part 1 is this class with one task
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -40,7 +41,7 @@ from bert_core.pooling import pool
 from bert_core.tokenizer import Tokenizer
 
 __all__ = ["TASK_KINDS", "PAIR_KINDS", "PAIR_ENCODINGS", "BASELINE_HEADS", "CROSS_HEADS",
-           "pair_encodings", "default_heads", "MultitaskBERT"]
+           "pair_encodings", "default_heads", "TaskBatch", "MultitaskBERT"]
 
 TASK_KINDS = {"sst": "sentiment", "cfimdb": "sentiment", "quora": "paraphrase", "sts": "similarity"}
 PAIR_KINDS = ("paraphrase", "similarity")
@@ -81,6 +82,23 @@ def default_heads(pair_encoding: str | Mapping[str, str] = "separate",
                              f"pair_encoding for {kind} is {encodings[kind]!r}; choose one of {fitting} "
                              f"or set pair_encoding accordingly")
     return chosen
+
+
+@dataclass
+class TaskBatch:
+    """What the encoder reads for one batch of a task, in one of three layouts:
+
+    single     a sentence per example: ``input_ids`` ``[B, T]``
+    separate   a bi-encoded pair per example: ``[2B, T]``, the B first sentences, then the
+               B second sentences, padded to one length (``encode_pair``'s stacking)
+    cross      a cross-encoded pair per example: ``[B, T]`` with ``token_type_ids``
+    """
+
+    task: str
+    layout: str
+    input_ids: Tensor
+    attention_mask: Tensor
+    token_type_ids: Tensor | None = None
 
 
 class MultitaskBERT(nn.Module):
@@ -200,27 +218,55 @@ class MultitaskBERT(nn.Module):
     def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[PairExample],
                         device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
         """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
+        batch = self._separate_batch("sts", tokenizer, examples, device)
+        u, v = self.forward(batch.input_ids, batch.attention_mask).chunk(2)
+        return u, v
+
+    def _separate_batch(self, task: str, tokenizer: Tokenizer, examples: Sequence[PairExample],
+                        device: torch.device | str) -> TaskBatch:
         first = tokenizer([e.sentence1 for e in examples])
         second = tokenizer([e.sentence2 for e in examples])
-        return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
-                                second["input_ids"].to(device), second["attention_mask"].to(device))
+        T = max(first["input_ids"].shape[1], second["input_ids"].shape[1])
 
-    def task_outputs(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
-                     device: torch.device | str = "cpu") -> Tensor:
-        """Tokenize a batch of ``task``'s examples and run its head: sentiment logits
-        ``[B, K]``, or one logit (paraphrase) or score (similarity) per pair ``[B]``.
-        Training and prediction both go through here, so they encode a batch the same way."""
+        def stacked(key: str) -> Tensor:  # [PAD] is id 0, masked out
+            return torch.cat([nn.functional.pad(first[key], (0, T - first[key].shape[1])),
+                              nn.functional.pad(second[key], (0, T - second[key].shape[1]))]).to(device)
+
+        return TaskBatch(task, "separate", stacked("input_ids"), stacked("attention_mask"))
+
+    def task_batch(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                   device: torch.device | str = "cpu") -> TaskBatch:
+        """Tokenize a batch of ``task``'s examples in the layout its encoding needs."""
         kind = TASK_KINDS[task]
         if kind == "sentiment":
             batch = tokenizer([e.sentence for e in examples])  # type: ignore[union-attr]
-            return self.predict_sentiment(batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                                          task=task)
+            return TaskBatch(task, "single", batch["input_ids"].to(device),
+                             batch["attention_mask"].to(device))
         if self.pair_encoding[kind] == "cross":
             # one sequence per pair; the tokenizer truncates the longer sentence first
             batch = tokenizer([e.sentence1 for e in examples], [e.sentence2 for e in examples])  # type: ignore[union-attr]
-            return self._pair_head(task, batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                                   None, None, batch["token_type_ids"].to(device))
-        return self.heads[task](*self.pair_embeddings(tokenizer, examples, device))  # type: ignore[arg-type]
+            return TaskBatch(task, "cross", batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                             batch["token_type_ids"].to(device))
+        return self._separate_batch(task, tokenizer, examples, device)  # type: ignore[arg-type]
+
+    def embed(self, batch: TaskBatch) -> Tensor:
+        """The input embeddings ``[N, T, C]`` of a batch: what SMART perturbs."""
+        return self.bert.embed(batch.input_ids, batch.token_type_ids)
+
+    def head_outputs(self, batch: TaskBatch, inputs_embeds: Tensor | None = None) -> Tensor:
+        """Encode a batch (from ``inputs_embeds`` when given, e.g. perturbed embeddings) and
+        run its task's head: sentiment logits ``[B, K]``, or one logit or score per pair ``[B]``."""
+        outputs = self.bert(batch.input_ids, batch.attention_mask, batch.token_type_ids,
+                            inputs_embeds=inputs_embeds)
+        pooled = pool(outputs, batch.attention_mask, self.pooling)
+        head = self.heads[batch.task]
+        return head(*pooled.chunk(2)) if batch.layout == "separate" else head(pooled)
+
+    def task_outputs(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                     device: torch.device | str = "cpu") -> Tensor:
+        """Tokenize a batch of ``task``'s examples and run its head (``head_outputs``).
+        Training and prediction both go through here, so they encode a batch the same way."""
+        return self.head_outputs(self.task_batch(tokenizer, task, examples, device))
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)

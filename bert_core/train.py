@@ -2,10 +2,13 @@
 
 One run = one config and one seed::
 
-    for epoch e:
-        for step s of the epoch (bert_core.sampling decides the tasks of s):
-            L = Σ_{t in tasks(s)} L_t(batch_t)          (bert_core.losses)
-            θ ← AdamW(θ, ∇L);  lr ← schedule(s)
+    for epoch e (bert_core.sampling.Schedule: the tasks of each step, a frozen encoder):
+        for step s of the epoch:
+            L_t = task loss of batch_t (+ λ_s R_s + μ D_Breg with SMART, bert_core.smart)
+            terms = balance(L_t)                        (bert_core.losses: sum, squared, dwa)
+            ∇ = ∇ Σ_t terms_t, or PCGrad's projection of the per-task gradients
+                                                        (bert_core.pcgrad)
+            θ ← AdamW(θ, ∇);  lr ← schedule(s)
         evaluate on dev; keep the weights if the overall score is the best so far
 
 then the best weights predict dev and test-student, written in the starter's formats.
@@ -54,12 +57,14 @@ from bert_core.checkpoint import (
 from bert_core.data import Example, load_task, task_file
 from bert_core.evaluate import overall_score, predict, prediction_file_name, task_metric, write_predictions
 from bert_core.experiment import ExperimentConfig
-from bert_core.losses import combine_losses, multiple_negatives_ranking_loss, task_loss
+from bert_core.losses import balanced_terms, dwa_weights, multiple_negatives_ranking_loss, task_loss
 from bert_core.multitask import MultitaskBERT
 from bert_core.optim import AdamW
+from bert_core.pcgrad import GradientSurgery
 from bert_core.profiles import PROFILES
 from bert_core.results import PROJECT_ROOT, atomic_write
-from bert_core.sampling import TaskStream, step_tasks, steps_per_epoch
+from bert_core.sampling import Schedule, TaskStream, limited_sizes
+from bert_core.smart import Smart
 from bert_core.tokenizer import Tokenizer
 
 __all__ = ["TrainingDiverged", "run_dir", "fixed_subset", "train_run", "PeakMemory"]
@@ -79,12 +84,14 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
 
 
-def fixed_subset(examples: Sequence[Example], limit: int | None, task: str, split: str) -> list[Example]:
+def fixed_subset(examples: Sequence[Example], limit: int | None, task: str, split: str,
+                 salt: str = "") -> list[Example]:
     """At most ``limit`` examples, drawn by a shuffle that depends on the task and split
-    only, so every seed and every config trains and evaluates on the same subset."""
+    (and ``salt``) only, so every seed and every config trains and evaluates on the same
+    subset."""
     if limit is None or limit >= len(examples):
         return list(examples)
-    generator = torch.Generator().manual_seed(zlib.crc32(f"{task}/{split}".encode()))
+    generator = torch.Generator().manual_seed(zlib.crc32(f"{task}/{split}{salt}".encode()))
     keep = sorted(torch.randperm(len(examples), generator=generator)[:limit].tolist())
     return [examples[i] for i in keep]
 
@@ -135,16 +142,54 @@ def _load_split(config: ExperimentConfig, task: str, split: str, limit: int | No
     return fixed_subset(load_task(task, split, folder), limit, task, split)
 
 
+def training_data(config: ExperimentConfig) -> dict[str, list[Example]]:
+    """Each task's training examples: the file, then ``subsample``'s fixed fraction, then
+    ``train_limit`` under ``train_limit_mode``, then augmentation."""
+    folder = PROFILES[config.profile].data_dir
+    data = {t: load_task(t, "train", folder) for t in config.tasks}
+    for task, fraction in config.subsample:
+        data[task] = fixed_subset(data[task], max(1, round(fraction * len(data[task]))), task, "train",
+                                  salt=f"/subsample-{fraction}")
+    limits = limited_sizes({t: len(e) for t, e in data.items()}, config.train_limit, config.train_limit_mode)
+    return {t: augment(t, fixed_subset(data[t], limits[t], t, "train"), config.augmentation)
+            for t in config.tasks}
+
+
 def _labels(examples: Sequence[Example]) -> list[float]:
     return [float(e.label) for e in examples]  # type: ignore[union-attr]
 
 
 def _batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: list[Example],
-                device: torch.device, ranking: bool = False) -> torch.Tensor:
+                device: torch.device, ranking: bool = False, smart: Smart | None = None
+                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The task loss of one batch, and SMART's penalties of it (empty without SMART)."""
     if ranking:  # STS positives, each other's negatives: rank by the dot product of u and v
-        return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device))  # type: ignore[arg-type]
+        return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device)), {}  # type: ignore[arg-type]
     labels = torch.tensor(_labels(examples), device=device)
-    return task_loss(task, model.task_outputs(tokenizer, task, examples, device), labels)
+    batch = model.task_batch(tokenizer, task, examples, device)
+    if smart is None:
+        return task_loss(task, model.head_outputs(batch), labels), {}
+    embeds = model.embed(batch)
+    outputs = model.head_outputs(batch, embeds)
+    return task_loss(task, outputs, labels), smart.penalties(model, batch, embeds, outputs)
+
+
+def _dwa_round_means(state: dict[str, Any], config: ExperimentConfig, step: int,
+                     back: int) -> dict[str, float] | None:
+    """Task t's mean training loss over the DWA round ``back`` rounds before the one of
+    (0-based) ``step``: an epoch, or ``dwa_window`` steps; None if it is not complete."""
+    if config.dwa_window is None:
+        epoch = len(state["epochs"]) - back
+        if epoch < 0:
+            return None
+        means = state["epochs"][epoch]["train_loss"]
+    else:
+        first = (step // config.dwa_window - back) * config.dwa_window
+        if first < 0:
+            return None
+        rows = [r for r in state["losses"] if first < r[0] <= first + config.dwa_window]
+        means = {t: _mean([r[2] for r in rows if r[1] == t]) for t in config.tasks}
+    return means if all(means.get(t) is not None for t in config.tasks) else None
 
 
 # "Investigating Methods" 4.2: the ranking loss trains on the STS pairs scored 4 or more
@@ -197,8 +242,7 @@ def train_run(
     folder.mkdir(parents=True, exist_ok=True)
     _write_json(folder / "config.json", {**config.to_dict(), "seed": seed})
 
-    train = {t: augment(t, _load_split(config, t, "train", config.train_limit), config.augmentation)
-             for t in config.tasks}
+    train = training_data(config)
     dev = {t: _load_split(config, t, "dev", config.dev_limit) for t in config.tasks}
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
 
@@ -209,12 +253,15 @@ def train_run(
         freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
         head_layers=config.head_layers,
     ).to(device)
-    optimizer = AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate,
-                      weight_decay=config.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
+    optimizer = AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     sizes = {t: len(examples) for t, examples in train.items()}
-    epoch_steps = steps_per_epoch(sizes, config.batch_size, config.sampling, config.epoch_length)
-    total_steps = epoch_steps * config.epochs
-    scheduler = _scheduler(optimizer, config, total_steps)
+    schedule = Schedule(sizes, config.batch_size, config.epochs, seed, config.sampling, config.epoch_length,
+                        config.curriculum)
+    scheduler = _scheduler(optimizer, config, schedule.total_steps)
+    smart = Smart(model, config.smart_settings) if config.smart_settings else None
+    surgery = GradientSurgery(model) if config.pcgrad else None
     streams = {t: TaskStream(n, config.batch_size, seed, t) for t, n in sizes.items()}
     positives: list[Example] = []
     if config.ranking_epochs:
@@ -228,47 +275,73 @@ def train_run(
     state: dict[str, Any] = {"run_hash": run_hash, "step": 0, "drawn": dict.fromkeys(config.tasks, 0),
                              "epochs": [], "losses": [], "best_overall": -math.inf, "best_epoch": None,
                              "best": None, "dev_predictions": None, "wall_seconds": 0.0,
-                             "peak_memory_mb": 0.0}
+                             "peak_memory_mb": 0.0, "smart": [], "gradients": []}
+    extras = {"smart_teacher": smart.teacher.model} if smart and smart.teacher else {}
     if latest is not None:
-        state = load_checkpoint(folder, model, optimizer, scheduler)
+        state = load_checkpoint(folder, model, optimizer, scheduler, extras)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext())
 
     with PeakMemory(device) as memory:
         started = time.perf_counter()
         while len(state["epochs"]) < config.epochs:
             epoch = len(state["epochs"])
-            epoch_end = (epoch + 1) * epoch_steps
+            plan = schedule.plan(epoch)
+            epoch_start = schedule.epoch_start(epoch)
+            epoch_end = epoch_start + plan.steps
+            for parameter in trainable:  # the hybrid curriculum's sequential epochs train the heads only
+                if id(parameter) in shared:
+                    parameter.requires_grad_(not plan.shared_frozen)
             model.train()
-            bar = tqdm(total=epoch_steps, initial=state["step"] - epoch * epoch_steps, disable=not progress,
+            bar = tqdm(total=plan.steps, initial=state["step"] - epoch_start, disable=not progress,
                        desc=f"{config.name} seed {seed} epoch {epoch + 1}/{config.epochs}", leave=False)
             while state["step"] < epoch_end:
                 step = state["step"]
-                losses = {}
+                losses, penalties = {}, {}
                 with autocast:
-                    for task in step_tasks(step, config.tasks, config.sampling):
+                    for task in plan.step_tasks[step - epoch_start]:
                         ranking = task == "sts" and epoch < config.ranking_epochs
                         stream, source = ("sts-ranking", positives) if ranking else (task, train[task])
                         drawn = state["drawn"].get(stream, 0)
                         batch = [source[i] for i in streams[stream].batch(drawn)]
                         state["drawn"][stream] = drawn + 1
-                        losses[task] = _batch_loss(model, tokenizer, task, batch, device, ranking)
+                        losses[task], penalties[task] = _batch_loss(model, tokenizer, task, batch, device,
+                                                                    ranking, smart)
                 for task, loss in losses.items():
                     if not torch.isfinite(loss):
                         raise TrainingDiverged(
                             f"{config.name} (seed {seed}): the {task} loss is {loss.item()} at step "
                             f"{step + 1} (epoch {epoch + 1}). The last good checkpoint is "
                             f"{_latest_path(folder)}. Try a lower lr (now {config.learning_rate:g}).")
-                combine_losses(losses).backward()
+                weights = None
+                if config.loss_balancing == "dwa":
+                    weights = dwa_weights(_dwa_round_means(state, config, step, 1),
+                                          _dwa_round_means(state, config, step, 2),
+                                          config.dwa_temperature)
+                terms = balanced_terms(losses, config.loss_balancing, weights)
+                if smart is not None:
+                    terms = {t: term + smart.weighted(penalties[t]) if penalties[t] else term
+                             for t, term in terms.items()}
+                if surgery is not None:
+                    order = torch.Generator().manual_seed(zlib.crc32(f"{seed}/pcgrad/{step}".encode()))
+                    cosines = surgery.backward(terms, order)
+                    state["gradients"].extend([step + 1, group, pair, c] for group, pairs in cosines.items()
+                                              for pair, c in pairs.items())
+                else:
+                    sum(terms.values()).backward()  # type: ignore[union-attr]
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
+                if smart is not None:
+                    smart.after_step(model)
+                    state["smart"].extend([step + 1, t, k, round(v.detach().item(), 8)]
+                                          for t, p in penalties.items() for k, v in p.items())
                 state["step"] = step + 1
                 state["losses"].extend([step + 1, t, round(v.detach().item(), 5)] for t, v in losses.items())
                 bar.update(1)
                 bar.set_postfix({t: f"{v.detach().item():.3f}" for t, v in losses.items()})
                 if (config.checkpoint_every and state["step"] % config.checkpoint_every == 0
                         and state["step"] < epoch_end):
-                    _checkpoint(folder, model, optimizer, scheduler, state, started, memory)
+                    _checkpoint(folder, model, optimizer, scheduler, state, started, memory, extras)
                     started = time.perf_counter()
                 if on_step is not None:
                     on_step(state["step"])
@@ -276,7 +349,7 @@ def train_run(
 
             metrics, dev_predictions = _evaluate(model, tokenizer, dev, config, device, progress)
             overall = overall_score(metrics)
-            epoch_losses = [row for row in state["losses"] if row[0] > epoch * epoch_steps]
+            epoch_losses = [row for row in state["losses"] if row[0] > epoch_start]
             state["epochs"].append({
                 "epoch": epoch + 1, "step": state["step"], "dev": metrics, "overall": overall,
                 "train_loss": {t: _mean([r[2] for r in epoch_losses if r[1] == t]) for t in config.tasks},
@@ -285,7 +358,7 @@ def train_run(
                 state.update(best_overall=overall, best_epoch=epoch + 1, best=metrics,
                              dev_predictions=dev_predictions)
                 save_weights(model, folder / "best.safetensors")
-            _checkpoint(folder, model, optimizer, scheduler, state, started, memory)
+            _checkpoint(folder, model, optimizer, scheduler, state, started, memory, extras)
             started = time.perf_counter()
 
     load_weights(model, folder / "best.safetensors")
@@ -298,8 +371,11 @@ def train_run(
         "memory_kind": memory.kind, "device": str(device),
         "trainable_parameters": model.num_parameters(trainable_only=True),
         "total_parameters": model.num_parameters(),
-        "steps_per_epoch": epoch_steps,
+        "steps_per_epoch": schedule.plan(0).steps,
+        "epoch_batches": [schedule.plan(e).batches() for e in range(config.epochs)],
         "train_examples": sizes,
+        **({"smart": state["smart"]} if smart is not None else {}),
+        **({"gradients": state["gradients"]} if surgery is not None else {}),
         "dev_predictions": {t: {"ids": [e.id for e in dev[t]], "predictions": state["dev_predictions"][t],
                                 "labels": _labels(dev[t])} for t in config.tasks},
         "run_dir": _shown(folder),
@@ -318,11 +394,11 @@ def _latest_path(folder: Path) -> str:
 
 
 def _checkpoint(folder: Path, model, optimizer, scheduler, state: dict[str, Any], started: float,
-                memory: PeakMemory) -> None:
+                memory: PeakMemory, extras: dict[str, torch.nn.Module]) -> None:
     # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
     state["wall_seconds"] += time.perf_counter() - started
     state["peak_memory_mb"] = max(state["peak_memory_mb"], memory.peak_mb)
-    save_checkpoint(folder, state["step"], model, optimizer, scheduler, state)
+    save_checkpoint(folder, state["step"], model, optimizer, scheduler, state, extras)
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -125,9 +125,9 @@ def test_ranking_loss_trains_on_high_scored_pairs_for_the_first_half(tiny_checkp
     calls = []
     original = train._batch_loss
 
-    def spy(model, tokenizer, task, examples, device, ranking=False):
+    def spy(model, tokenizer, task, examples, device, ranking=False, smart=None):
         calls.append((task, ranking, [e.label for e in examples]))
-        return original(model, tokenizer, task, examples, device, ranking)
+        return original(model, tokenizer, task, examples, device, ranking, smart)
 
     monkeypatch.setattr(train, "_batch_loss", spy)
     config = make_config("mnr", "smoke", checkpoint=str(tiny_checkpoint), epochs=4, batch_size=4,
@@ -149,8 +149,9 @@ def test_ranking_loss_needs_positive_pairs(tiny_checkpoint, isolated_outputs):
     low = [PairExample("x", "a", "b", 1.0)]
     with pytest.MonkeyPatch.context() as m:
         smoke_data = train.PROFILES["smoke"].data_dir
-        m.setattr(train, "_load_split", lambda config, task, split, limit: low if task == "sts" else
-                  train.fixed_subset(train.load_task(task, split, smoke_data), 2, task, split))
+        m.setattr(train, "training_data", lambda config: {
+            task: low if task == "sts" else train.fixed_subset(train.load_task(task, "train", smoke_data), 2,
+                                                               task, "train") for task in config.tasks})
         with pytest.raises(ValueError, match="none of the 1 training pairs is; raise train_limit"):
             train.train_run(config, 0, progress=False)
 

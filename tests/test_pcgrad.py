@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.pcgrad import project_conflicting
+from bert_core.pcgrad import GradientSurgery, project_conflicting, surgery_weights
 
 
 def test_two_conflicting_gradients_by_hand():
@@ -47,3 +47,54 @@ def test_the_order_is_the_generators_and_inputs_are_not_modified():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="flat gradients of one length"):
         project_conflicting([torch.zeros(3), torch.zeros(4)])
+
+
+@pytest.mark.parametrize("tasks", [2, 3, 5])
+def test_gram_form_equals_the_algorithm_as_written(tasks):
+    g = torch.Generator().manual_seed(tasks)
+    for trial in range(20):
+        grads = [torch.randn(40, generator=g) for _ in range(tasks)]
+        expected = sum(project_conflicting(grads, torch.Generator().manual_seed(trial)))
+        stacked = torch.stack(grads)
+        weights = surgery_weights(stacked @ stacked.T, torch.Generator().manual_seed(trial))
+        torch.testing.assert_close(weights.float() @ stacked, expected)
+
+
+def test_gradient_surgery_on_a_real_model(tiny_checkpoint):
+    from bert_core.data import PairExample, SentimentExample
+    from bert_core.losses import task_loss
+    from bert_core.multitask import MultitaskBERT
+    from bert_core.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer.from_pretrained(tiny_checkpoint).with_max_length(32)
+    model = MultitaskBERT.from_pretrained(tiny_checkpoint).eval()  # no dropout: the same terms twice
+    batches = {"sst": [SentimentExample("a", "a fine film", 4), SentimentExample("b", "awful", 0)],
+               "quora": [PairExample("c", "how to cook rice", "how do I cook rice", 1.0)],
+               "sts": [PairExample("d", "a dog runs", "a cat sleeps", 1.5)]}
+
+    def terms():
+        return {t: task_loss(t, model.task_outputs(tokenizer, t, ex),
+                             torch.tensor([float(e.label) for e in ex])) for t, ex in batches.items()}
+
+    surgery = GradientSurgery(model)
+    shared = surgery.params
+    per_task = {}
+    for task, term in terms().items():  # the reference: each task's gradients on their own
+        model.zero_grad(set_to_none=True)
+        term.backward()
+        per_task[task] = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    flat = [torch.cat([per_task[t][n].reshape(-1) for n in surgery.names]) for t in batches]
+    expected_shared = sum(project_conflicting(flat, torch.Generator().manual_seed(7)))
+
+    model.zero_grad(set_to_none=True)
+    stats = surgery.backward(terms(), torch.Generator().manual_seed(7))
+    got = torch.cat([p.grad.reshape(-1) for p in shared])
+    torch.testing.assert_close(got, expected_shared, rtol=1e-4, atol=1e-7)
+    for name, p in model.named_parameters():  # heads keep their own task's gradient
+        if name.startswith("heads."):
+            task = name.split(".")[1]
+            torch.testing.assert_close(p.grad, per_task[task][name])
+    a, b = flat[0], flat[1]
+    assert stats["all"]["sst/quora"] == pytest.approx((a @ b / (a.norm() * b.norm())).item(), abs=1e-4)
+    assert set(stats) == {"all", "embeddings", "layer 0", "layer 1", "pooler"}
+    assert set(stats["layer 0"]) == {"sst/quora", "sst/sts", "quora/sts"}

@@ -100,10 +100,10 @@ def test_config_layers_and_validation():
     assert config.tasks == ("sst",) and config.mode == "pretrain" and config.learning_rate == 1e-3
     assert config.train_limit is not None  # the cpu cap
     assert preset("sst-finetune", profile="gpu").learning_rate == 1e-5
-    with pytest.raises(ValueError, match="sampling='annealed' is not available"):
-        make_config("x", "cpu", sampling="annealed")
-    with pytest.raises(ValueError, match="pcgrad"):
-        make_config("x", "cpu", pcgrad=True)
+    with pytest.raises(ValueError, match="sampling='annealing' is not available"):
+        make_config("x", "cpu", sampling="annealing")
+    with pytest.raises(ValueError, match="pcgrad projects"):
+        make_config("x", "cpu", pcgrad=True, sampling="round_robin")
     with pytest.raises(ValueError, match="unknown preset"):
         preset("nope")
     assert ExperimentConfig.from_dict(config.to_dict()) == config
@@ -185,6 +185,11 @@ def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
     ("simultaneous", 3, {"pair_encoding": "cross"}),
     # killed in the ranking epoch: the positives' stream resumes where it was
     ("simultaneous", 3, {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"}),
+    # issue 5: drawn tasks, a curriculum with a frozen epoch, DWA, PCGrad, SMART's momentum copy
+    ("annealed", 7, {"epoch_length": "sum"}),
+    ("simultaneous", 5, {"curriculum": "hybrid"}),
+    ("simultaneous", 3, {"loss_balancing": "dwa", "dwa_window": 1}),
+    ("simultaneous", 3, {"pcgrad": True, "smart": "smart-surgery", "pair_encoding": {"similarity": "cross"}}),
 ])
 def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at,
                                                   options):
@@ -270,7 +275,7 @@ def test_cli_trains_a_preset_with_overrides(tiny_checkpoint, isolated_outputs, c
     assert load_result(make_config("cli", "smoke", checkpoint=str(tiny_checkpoint), tasks=("sst",),
                                    epochs=1, train_limit=8, finetune_lr=1e-4, predict_test=False)) is not None
     with pytest.raises(SystemExit):
-        train._main(["sst-finetune", "--set", "sampling=annealed"])
+        train._main(["sst-finetune", "--set", "sampling=annealing"])
 
 
 def test_in_profile_keeps_what_the_config_chose_and_takes_the_other_caps():

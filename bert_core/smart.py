@@ -1,0 +1,197 @@
+"""SMART: smoothness-inducing adversarial regularisation and Bregman proximal point
+optimisation (Jiang et al. 2020; "Maximizing MinBert" 4.7, "A SMARTer minBERT" 3.1,
+"SMART Surgery" 3.2).
+
+For a batch with input embeddings x (``MultitaskBERT.embed``) and the model f:
+
+    min_θ  L(θ) + λ_s R_s(θ) + μ D_Breg(θ, θ̃)
+
+    R_s(θ)        = max_{||x̃ - x||_∞ ≤ ε} ℓ_s(f(x̃; θ), f(x; θ))     adversarial smoothness
+    D_Breg(θ, θ̃) = ℓ_s(f(x; θ), f(x; θ̃))                           Bregman proximal term
+
+ℓ_s is the symmetrised KL divergence KL(P||Q) + KL(Q||P) between the predicted
+distributions for classification (softmax over the sentiment classes; [1 - σ(z), σ(z)]
+for a paraphrase logit z) and the squared error (p - q)² for the similarity score.
+
+The max is approximated by projected gradient ascent on a perturbation δ (Jiang et al.,
+Algorithm 1):
+
+    δ ~ N(0, σ² I) on the real tokens
+    repeat ascent_steps times:
+        g = ∇_δ ℓ_s(f(x + δ), f(x))            f(x) held fixed
+        δ = δ + η g / ||g||_∞                   the ∞-norm of each token's gradient
+        δ = clip(δ, -ε, ε)                      projection onto the ε-ball of ||·||_∞
+    R_s = ℓ_s(f(x + δ), f(x))                    gradients reach θ through both outputs
+
+θ̃ is a momentum copy of the model, θ̃ ← β θ̃ + (1 - β) θ after every optimiser step,
+evaluated without dropout and without gradient.
+
+"A SMARTer minBERT" (3.1, Table 1) also tried other divergences for classification:
+``loss="kl"`` uses KL(f(x) || f(x̃)) at every step; ``loss="kl_then_symkl"`` uses KL during
+the ascent and the symmetrised KL for the final R_s. The similarity score keeps the
+squared error in every variant (a KL needs a distribution).
+
+Differences from the packages the reports used, on purpose: smart-pytorch (archinetai)
+divides the *perturbation* by its ∞-norm after each step, so δ ends with ||δ||_∞ ≈ 1
+whatever ε is, and it has no Bregman term; we follow the paper, whose ε bounds δ.
+Settings: ``SMART_SETTINGS`` (the paper's, and those of "A SMARTer minBERT" 4.3 and
+"SMART Surgery" 4.3). Taught in notebook 08.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from bert_core.multitask import TASK_KINDS, MultitaskBERT, TaskBatch
+
+__all__ = ["SMART_LOSSES", "SmartSettings", "SMART_SETTINGS", "smart_settings", "divergence",
+           "adversarial_regulariser", "MomentumTeacher", "Smart"]
+
+SMART_LOSSES = ("symkl", "kl", "kl_then_symkl")
+
+
+@dataclass(frozen=True)
+class SmartSettings:
+    """One set of SMART's hyper-parameters; the defaults are Jiang et al.'s (section 5)."""
+
+    weight: float = 1.0  # λ_s; the paper searches {1, 3, 5}
+    epsilon: float = 1e-5  # ε, the ∞-norm radius of the perturbation
+    sigma: float = 1e-5  # σ, the standard deviation of the random start
+    step_size: float = 1e-3  # η
+    ascent_steps: int = 1  # T_x̃
+    mu: float = 1.0  # μ, the weight of the Bregman term (0: no momentum copy)
+    beta: float = 0.99  # β, the momentum of θ̃
+    loss: str = "symkl"  # the classification divergence: symkl, kl, kl_then_symkl
+
+    def __post_init__(self) -> None:
+        if self.loss not in SMART_LOSSES:
+            raise ValueError(f"SMART loss {self.loss!r} is not available; choose one of {list(SMART_LOSSES)}")
+        for name in ("weight", "epsilon", "sigma", "step_size", "mu"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"SMART {name} must be 0 or more, got {getattr(self, name)}")
+        if self.ascent_steps < 0 or not 0 <= self.beta < 1:
+            raise ValueError("SMART needs ascent_steps >= 0 and 0 <= beta < 1")
+
+
+SMART_SETTINGS: dict[str, SmartSettings] = {
+    "jiang2020": SmartSettings(),
+    # 4.3: "a step size of 1e-3, ε = 1e-6, μ = 1, and σ = 1e-5"; λ_s is not given
+    "smarter-minbert": SmartSettings(epsilon=1e-6, sigma=1e-5, step_size=1e-3, mu=1.0),
+    # 4.3: "λ = 5, ε = 1e-4, σ = 1e-4, μ = 1, and η = 1e-2"
+    "smart-surgery": SmartSettings(weight=5.0, epsilon=1e-4, sigma=1e-4, step_size=1e-2, mu=1.0),
+}
+
+
+def smart_settings(name: str, overrides: Mapping[str, Any] | None = None) -> SmartSettings:
+    """The named settings with ``overrides`` (e.g. ``{"loss": "kl"}``) on top."""
+    if name not in SMART_SETTINGS:
+        raise ValueError(f"unknown SMART settings {name!r}; choose one of {list(SMART_SETTINGS)}")
+    known = {f.name for f in fields(SmartSettings)}
+    unknown = set(overrides or {}) - known
+    if unknown:
+        raise ValueError(f"unknown SMART option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return replace(SMART_SETTINGS[name], **dict(overrides or {}))
+
+
+def _log_probs(kind: str, outputs: Tensor) -> Tensor:
+    if kind == "paraphrase":  # one logit z: the distribution [1 - σ(z), σ(z)]
+        outputs = torch.stack([torch.zeros_like(outputs), outputs], dim=-1)
+    return F.log_softmax(outputs.float(), dim=-1)
+
+
+def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
+    """KL(P || Q), averaged over the batch."""
+    return (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+
+
+def divergence(kind: str, perturbed: Tensor, clean: Tensor, form: str = "symkl") -> Tensor:
+    """ℓ_s between a batch's perturbed and clean outputs (mean over the batch):
+    the squared error for ``similarity``; for the classification kinds the symmetrised KL
+    (``symkl``) or KL(clean || perturbed) (``kl``)."""
+    if kind == "similarity":
+        return F.mse_loss(perturbed.float(), clean.float())
+    log_p, log_q = _log_probs(kind, perturbed), _log_probs(kind, clean)
+    if form == "kl":
+        return _kl(log_q, log_p)
+    if form == "symkl":
+        return _kl(log_p, log_q) + _kl(log_q, log_p)
+    raise ValueError(f"divergence form must be 'symkl' or 'kl', got {form!r}")
+
+
+def _forms(loss: str) -> tuple[str, str]:
+    """(the ascent's divergence, the final R_s's divergence) of a SMART loss variant."""
+    return {"symkl": ("symkl", "symkl"), "kl": ("kl", "kl"), "kl_then_symkl": ("kl", "symkl")}[loss]
+
+
+def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
+                            settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
+    """R_s for one batch: ``f`` maps input embeddings ``[N, T, C]`` to outputs, ``clean`` is
+    ``f(embeds)``, ``mask`` ``[N, T]`` marks the real tokens (padding is not perturbed).
+    The random start draws from torch's global generator (saved in checkpoints)."""
+    ascent_form, final_form = _forms(settings.loss)
+    keep = mask.unsqueeze(-1).to(embeds.dtype) if mask is not None else torch.ones_like(embeds[..., :1])
+    delta = torch.randn(embeds.shape, device=embeds.device, dtype=embeds.dtype) * settings.sigma * keep
+    x, target = embeds.detach(), clean.detach()
+    for _ in range(settings.ascent_steps):
+        delta.requires_grad_(True)
+        (grad,) = torch.autograd.grad(divergence(kind, f(x + delta), target, ascent_form), delta)
+        step = grad / (grad.abs().amax(dim=-1, keepdim=True) + 1e-12)  # each token's ∞-norm
+        delta = (delta.detach() + settings.step_size * step).clamp(-settings.epsilon, settings.epsilon) * keep
+    return divergence(kind, f(embeds + delta.detach()), clean, final_form)
+
+
+class MomentumTeacher:
+    """θ̃: a copy of the model that follows it with momentum β, in eval mode, without gradients."""
+
+    def __init__(self, model: nn.Module, beta: float):
+        self.beta = beta
+        self.model = copy.deepcopy(model).eval()
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """θ̃ ← β θ̃ + (1 - β) θ; buffers (BatchNorm statistics) are copied."""
+        for mine, theirs in zip(self.model.parameters(), model.parameters()):
+            mine.lerp_(theirs.detach(), 1.0 - self.beta)
+        for mine, theirs in zip(self.model.buffers(), model.buffers()):
+            mine.copy_(theirs)
+
+
+class Smart:
+    """SMART for a training run: the penalties of a batch, and the momentum copy."""
+
+    def __init__(self, model: MultitaskBERT, settings: SmartSettings):
+        self.settings = settings
+        self.teacher = MomentumTeacher(model, settings.beta) if settings.mu > 0 else None
+
+    def penalties(self, model: MultitaskBERT, batch: TaskBatch, embeds: Tensor,
+                  outputs: Tensor) -> dict[str, Tensor]:
+        """``adversarial`` (R_s) and ``bregman`` (D_Breg) of a batch whose clean ``outputs``
+        were computed from ``embeds``; unweighted."""
+        kind = TASK_KINDS[batch.task]
+        out: dict[str, Tensor] = {}
+        if self.settings.weight > 0:
+            out["adversarial"] = adversarial_regulariser(lambda e: model.head_outputs(batch, e), embeds,
+                                                         outputs, kind, self.settings, batch.attention_mask)
+        if self.teacher is not None:
+            with torch.no_grad():
+                anchor = self.teacher.model.head_outputs(batch)
+            out["bregman"] = divergence(kind, outputs, anchor, _forms(self.settings.loss)[1])
+        return out
+
+    def weighted(self, penalties: Mapping[str, Tensor]) -> Tensor:
+        """λ_s R_s + μ D_Breg."""
+        weights = {"adversarial": self.settings.weight, "bregman": self.settings.mu}
+        return sum(weights[k] * v for k, v in penalties.items())  # type: ignore[return-value]
+
+    def after_step(self, model: nn.Module) -> None:
+        if self.teacher is not None:
+            self.teacher.update(model)
