@@ -316,6 +316,26 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mlp-heads-cosine-mix": {"heads": {"sentiment": "mlp", "paraphrase": "mlp", "similarity": "cosine_mix"}},
     "sts-swap": {"augmentation": ("sts_swap",)},  # "SMART Surgery": stsAug
 }
+# notebook 07: sampling, curricula, loss balancing. Every run keeps the tasks' real size
+# ratio under the profile's cap (train_limit_mode "total") and trains on as many batches
+# per epoch as the data holds ("sum"), so the samplers differ in which task each batch comes
+# from, not in how many batches there are.
+_IMBALANCED = {"train_limit_mode": "total", "epoch_length": "sum"}
+PRESETS.update({
+    "imbalanced-simultaneous": dict(_IMBALANCED),
+    # "Investigating Methods" 4.2: round robin (its baseline), equitable, annealed
+    "sampling-round-robin": {**_IMBALANCED, "sampling": "round_robin"},
+    "sampling-proportional": {**_IMBALANCED, "sampling": "proportional"},
+    "sampling-annealed": {**_IMBALANCED, "sampling": "annealed"},
+    # "A SMARTer minBERT" 3.2: a random tenth of Quora
+    "quora-tenth": {**_IMBALANCED, "sampling": "proportional", "subsample": {"quora": 0.1}},
+    # "Projected Attention" Tables 3-4, whose baseline pools by mean
+    "mean-imbalanced": {**_IMBALANCED, "pooling": "mean"},
+    "mean-squared-loss": {**_IMBALANCED, "pooling": "mean", "loss_balancing": "squared"},
+    "mean-dwa": {**_IMBALANCED, "pooling": "mean", "loss_balancing": "dwa"},
+    "mean-sequential": {**_IMBALANCED, "pooling": "mean", "curriculum": "sequential"},
+    "mean-hybrid": {"train_limit_mode": "total", "pooling": "mean", "curriculum": "hybrid"},
+})
 
 
 def make_config(name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:

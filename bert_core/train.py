@@ -67,7 +67,8 @@ from bert_core.sampling import Schedule, TaskStream, limited_sizes
 from bert_core.smart import Smart
 from bert_core.tokenizer import Tokenizer
 
-__all__ = ["TrainingDiverged", "run_dir", "fixed_subset", "train_run", "PeakMemory"]
+__all__ = ["TrainingDiverged", "run_dir", "fixed_subset", "training_data", "optimisation_step", "train_run",
+           "PeakMemory"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -196,6 +197,25 @@ def _dwa_round_means(state: dict[str, Any], config: ExperimentConfig, step: int,
 RANKING_MIN_SCORE = 4.0
 
 
+def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer,
+                      terms: dict[str, torch.Tensor], surgery: GradientSurgery | None = None,
+                      smart: Smart | None = None, generator: torch.Generator | None = None
+                      ) -> dict[str, dict[str, float]]:
+    """One update from the per-task terms of a step: back-propagate their sum (or PCGrad's
+    projection of their gradients, ``generator`` ordering it), step the optimiser, clear the
+    gradients, move SMART's momentum copy. Returns PCGrad's gradient cosines (or {})."""
+    if surgery is not None:
+        cosines = surgery.backward(terms, generator)
+    else:
+        sum(terms.values()).backward()  # type: ignore[union-attr]
+        cosines = {}
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    if smart is not None:
+        smart.after_step(model)
+    return cosines
+
+
 def _scheduler(optimizer: torch.optim.Optimizer, config: ExperimentConfig, total_steps: int):
     def factor(step: int) -> float:
         if step < config.warmup_steps:
@@ -321,18 +341,12 @@ def train_run(
                 if smart is not None:
                     terms = {t: term + smart.weighted(penalties[t]) if penalties[t] else term
                              for t, term in terms.items()}
-                if surgery is not None:
-                    order = torch.Generator().manual_seed(zlib.crc32(f"{seed}/pcgrad/{step}".encode()))
-                    cosines = surgery.backward(terms, order)
-                    state["gradients"].extend([step + 1, group, pair, c] for group, pairs in cosines.items()
-                                              for pair, c in pairs.items())
-                else:
-                    sum(terms.values()).backward()  # type: ignore[union-attr]
-                optimizer.step()
+                order = torch.Generator().manual_seed(zlib.crc32(f"{seed}/pcgrad/{step}".encode()))
+                cosines = optimisation_step(model, optimizer, terms, surgery, smart, order)
+                state["gradients"].extend([step + 1, group, pair, c] for group, pairs in cosines.items()
+                                          for pair, c in pairs.items())
                 scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
                 if smart is not None:
-                    smart.after_step(model)
                     state["smart"].extend([step + 1, t, k, round(v.detach().item(), 8)]
                                           for t, p in penalties.items() for k, v in p.items())
                 state["step"] = step + 1
