@@ -18,7 +18,7 @@ from bert_core.describe import STS_BIN_EDGES
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
-           "plot_similarity_scatter", "plot_training_curves", "plot_comparison"]
+           "plot_similarity_scatter", "plot_training_curves", "plot_comparison", "plot_task_batches"]
 
 SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
 
@@ -153,5 +153,35 @@ def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_ac
         ax.set_title(metric)
     axes[0, 0].set_yticks(range(len(labels)), labels)
     axes[0, 0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def plot_task_batches(schedules: dict, title: str = "") -> Figure:
+    """Per schedule (``bert_core.sampling.Schedule``, by label), the cumulative number of
+    batches of each task over every step of the run; dotted lines mark the epochs, and a
+    shaded epoch trains the heads only (the encoder is frozen)."""
+    fig, axes = plt.subplots(1, len(schedules), figsize=(3.6 * len(schedules), 3.2), sharey=True,
+                             squeeze=False)
+    for ax, (label, schedule) in zip(axes[0], schedules.items()):
+        counts = {t: [0] for t in schedule.tasks}
+        for epoch in range(schedule.epochs):
+            plan = schedule.plan(epoch)
+            start = schedule.epoch_start(epoch)
+            if plan.shared_frozen:
+                ax.axvspan(start, start + plan.steps, color="0.9", lw=0)
+            if epoch:
+                ax.axvline(start, color="0.6", ls=":", lw=1)
+            for tasks in plan.step_tasks:
+                for t in schedule.tasks:
+                    counts[t].append(counts[t][-1] + (t in tasks))
+        for t, values in counts.items():
+            ax.plot(range(len(values)), values, label=t)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("step")
+    axes[0][0].set_ylabel("batches so far")
+    axes[0][-1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
