@@ -99,10 +99,15 @@ print("heads:", cross.head_names)
 
 # %% [markdown]
 # Training and prediction share one encode-and-dispatch, so a cross-encoded model is
-# trained and evaluated on exactly the same input:
+# trained and evaluated on exactly the same input. `task_batch` tokenizes a batch in the
+# layout its encoding needs; `head_outputs` runs BERT, pools, and splits a bi-encoded
+# batch back into u and v for the head:
 
 # %%
-show_source(MultitaskBERT.task_outputs)
+show_source(MultitaskBERT.task_batch)
+
+# %%
+show_source(MultitaskBERT.head_outputs)
 
 # %% [markdown]
 # ## 2. What a cross-encoder costs
