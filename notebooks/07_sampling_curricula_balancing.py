@@ -100,9 +100,10 @@ show_source(Schedule._make_plan)
 
 # %% [markdown]
 # Here is every step of a run in this profile under each sampler: the cumulative number
-# of batches each task has had. Proportional sampling feeds Quora about twice as often as
-# SST and 2.7 times as often as STS; annealing narrows the gap epoch by epoch;
-# round-robin and simultaneous keep the three lines together.
+# of batches each task has had. In `cpu` (332 SST, 632 Quora, 235 STS examples),
+# proportional sampling feeds Quora about twice as often as SST and 2.7 times as often as
+# STS; annealing narrows the gap epoch by epoch; round-robin and simultaneous keep the
+# three lines together.
 
 # %%
 samplers = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional", "sampling-annealed"]
@@ -121,8 +122,9 @@ plt.show()
 
 # %% [markdown]
 # Round-robin's epoch is as long as the others, so it shows each task about 50 batches
-# an epoch: Quora's 632 examples (79 batches) are never all seen, STS's 235 (30
-# batches) repeat. Simultaneous sampling does the same three batches at a time.
+# an epoch: in `cpu`, Quora's 632 examples (79 batches) are never all seen in one epoch,
+# STS's 235 (30 batches) repeat. Simultaneous sampling does the same, three batches at a
+# time.
 #
 # **Subsampling.** "A SMARTer minBERT" (3.2) kept a random tenth of Quora, to cut its
 # training time and stop Quora dominating. `subsample={"quora": 0.1}` keeps a fixed
@@ -193,13 +195,15 @@ pd.DataFrame({f"tau = {tau:g}": dwa_weights(previous, before, tau)
 #
 # Ten presets, three seeds each. The first five compare samplers (report 002) and
 # Quora subsampling (report 001) from the notebook 05 model. The last five follow
-# report 003, whose comparisons of balancing and curricula start from mean pooling.
+# report 003, whose comparisons of balancing and curricula start from its own model:
+# mean pooling with the siamese paraphrase head and the cosine-of-two-layers STS head
+# (notebook 06's `sbert-heads-mean`).
 
 # %%
 names = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional", "sampling-annealed",
          "quora-tenth", "mean-imbalanced", "mean-squared-loss", "mean-dwa", "mean-sequential", "mean-hybrid"]
 configs = [preset(name, profile.name, seeds=(0, 1, 2)) for name in names]
-show = ["sampling", "curriculum", "subsample", "pooling", "loss_balancing", "epoch_length"]
+show = ["sampling", "curriculum", "subsample", "pooling", "heads", "loss_balancing", "epoch_length"]
 pd.DataFrame([{f: str(getattr(c, f)) for f in show} for c in configs], index=names)
 
 # %%
