@@ -304,8 +304,50 @@ plots.save_figure(fig, "07_comparison", source)
 plt.show()
 
 # %% [markdown]
-# What the `cpu` rows say: see the closing note of issue 5 until the committed runs are
-# discussed here.
+# What the `cpu` rows say. The sampler rows have two seeds (0, 1), the report 003 rows
+# one (seed 0); a third seed, and a second for report 003, is exercise 6. With one seed
+# there is no spread to compare against: read those rows as "no visible effect" unless a
+# difference is large.
+#
+# - **Samplers move Quora, not the overall score.** Every sampler lands within 0.490-0.502
+#   overall, inside two seeds' spread. What moves is where the batches go:
+#   - proportional sampling gives Quora 83 batches an epoch instead of 51, and Quora
+#     leaves its majority class: 0.689 ± 0.015 against 0.632;
+#   - round-robin gives SST the best accuracy (0.307 ± 0.009 against 0.272);
+#   - annealed sampling starts like proportional and ends nearly uniform; its Quora
+#     (0.658 ± 0.038) sits between the two.
+#
+#   STS stays at r 0.08-0.17 under every sampler: the concatenation head is the
+#   bottleneck here (notebook 06), not the schedule. Report 002 found its two samplers
+#   "about the same" (overall 0.782 against 0.784 with the concatenation head), and so do
+#   we. Its gain over its round-robin baseline came with a new STS head as well.
+# - **A tenth of Quora** takes Quora from 83 to 14-24 batches an epoch. Quora falls back to
+#   its majority class (0.632), and SST and STS barely move (0.272, 0.168). Report 001
+#   saw the same: Quora 0.739 → 0.650, SST and STS +0.01-0.02.
+# - **Loss balancing changes nothing visible.** Sum 0.640, squared 0.639, DWA 0.639 (one
+#   seed each); report 003 had 0.713, 0.708 and 0.707. DWA weighs only the third epoch
+#   here, and its weights were 1.09 (SST), 1.07 (Quora) and 0.84 (STS). STS's loss
+#   had fallen fastest (0.87 → 0.35), so it got less weight. At τ = 2 that is a gentle nudge.
+# - **Sequential** training gives the best Quora of the notebook (0.718) and a lower STS
+#   (0.737 against 0.772), with the same overall (0.638). SST, trained first in each
+#   epoch, does not collapse as in report 003 (0.305). There, each task may have
+#   had the whole run to itself.
+# - **Hybrid** is the one curriculum that differs: overall 0.601. It gives the best STS
+#   of the notebook (0.804), while SST stays at its majority class (0.263) and Quora
+#   at 0.638. The reasons are in its plan:
+#   - at 3 epochs, two of them are frozen-encoder epochs whose heads learn at the
+#     finetuning lr (1e-4); notebook 04's frozen-encoder mode needed 1e-3 for a head to
+#     move;
+#   - the encoder trains in epoch 2 only, for 30 steps;
+#   - MiniLM's mean-pooled cosine is already r 0.84 on STS before any training (notebook
+#     02), and an encoder that barely moves keeps it.
+#
+#   Report 003 ran 20 epochs on BERT-base, where ten simultaneous epochs train the
+#   encoder fully. Hybrid is also the cheapest run, 96 s against 173 s: half its epochs
+#   have no backward pass through BERT.
+#
+# `imbalanced-simultaneous` seed 0 took 872 s because it shared the two cores with
+# another job. Its metrics are unaffected (runs are deterministic); seed 1 took 196 s.
 #
 # ## Summary
 #
@@ -335,6 +377,10 @@ plt.show()
 # 5. Report 002 ended each epoch after 3,000 batches (`epoch_length=3000`). In the
 #    `gpu` profile, how many epochs of that does it take to see all of Quora once under
 #    proportional sampling?
+# 6. Add the missing seeds: `python -m bert_core.train mean-hybrid --profile cpu --seeds
+#    0,1,2` (and the same for the other presets). Which of the differences above survive?
+# 7. Give the hybrid curriculum's frozen epochs the head-only learning rate of notebook
+#    04 (1e-3). Where in `bert_core.train` would a per-epoch learning rate go?
 #
 # ## Further reading
 #
