@@ -13,8 +13,9 @@ One run = one config and one seed::
 
 then the best weights predict dev and test-student, written in the starter's formats.
 The run lives in ``runs/<profile>/<name>/seed-<seed>/``: ``config.json``,
-``metrics.json``, ``predictions/``, ``best.safetensors`` and the last resumable
-checkpoint (``bert_core.checkpoint``). A run that is killed resumes from that checkpoint
+``metrics.json``, ``predictions/``, ``best.safetensors``, and while it trains the last
+resumable checkpoint (``bert_core.checkpoint``); once it has finished, its final weights
+as ``last.safetensors``. A run that is killed resumes from that checkpoint
 and ends exactly where an uninterrupted run ends: data order is a pure function of the
 step, and the checkpoint holds the optimiser, the scheduler and the random state.
 A loss that is NaN or infinite stops the run (``TrainingDiverged``) naming the step and
@@ -375,6 +376,7 @@ def train_run(
             _checkpoint(folder, model, optimizer, scheduler, state, started, memory, extras)
             started = time.perf_counter()
 
+    _finish(folder)
     load_weights(model, folder / "best.safetensors")
     _write_predictions(model, tokenizer, config, dev, state["dev_predictions"], folder, device, progress)
     record = {
@@ -413,6 +415,17 @@ def _checkpoint(folder: Path, model, optimizer, scheduler, state: dict[str, Any]
     state["wall_seconds"] += time.perf_counter() - started
     state["peak_memory_mb"] = max(state["peak_memory_mb"], memory.peak_mb)
     save_checkpoint(folder, state["step"], model, optimizer, scheduler, state, extras)
+
+
+def _finish(folder: Path) -> None:
+    """A finished run is never resumed: keep its final weights as ``last.safetensors`` and
+    drop the optimiser state and the resume pointer (about half of a run's disk space)."""
+    latest = latest_checkpoint(folder)
+    if latest is None:
+        return
+    (folder / f"{latest['stem']}.safetensors").replace(folder / "last.safetensors")
+    (folder / "latest.json").unlink()
+    (folder / f"{latest['stem']}.pt").unlink(missing_ok=True)
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:

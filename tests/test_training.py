@@ -168,7 +168,8 @@ def _tiny(name: str, tiny_checkpoint, **overrides) -> ExperimentConfig:
 
 def _final_weights(config: ExperimentConfig, seed: int = 0) -> dict[str, torch.Tensor]:
     folder = train.run_dir(config, seed)
-    return load_file(str(folder / f"{latest_checkpoint(folder)['stem']}.safetensors"))
+    assert latest_checkpoint(folder) is None and not list(folder.glob("checkpoint-*"))  # finished
+    return load_file(str(folder / "last.safetensors"))
 
 
 def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
@@ -241,8 +242,9 @@ def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated
     config = _tiny("reuse", tiny_checkpoint, seeds=(0, 1), predict_test=True)
     result = run_experiment(config, progress=False)
     folder = train.run_dir(config, 1)
-    for name in ("config.json", "metrics.json", "best.safetensors", "latest.json"):
+    for name in ("config.json", "metrics.json", "best.safetensors", "last.safetensors"):
         assert (folder / name).exists(), name
+    assert not (folder / "latest.json").exists()  # finished: nothing to resume
     dev_file = folder / "predictions" / "sst-dev-output.csv"
     stored = result.runs[1]["dev_predictions"]["sst"]
     assert evaluate.read_predictions(dev_file) == dict(zip(stored["ids"], stored["predictions"]))
