@@ -101,6 +101,13 @@ class TaskBatch:
     token_type_ids: Tensor | None = None
 
 
+def _stacked(first: Tensor, second: Tensor) -> Tensor:
+    """Two ``[B, T_i]`` batches as one ``[2B, max T_i]`` batch, padded with 0 ([PAD], masked out)."""
+    T = max(first.shape[1], second.shape[1])
+    return torch.cat([nn.functional.pad(first, (0, T - first.shape[1])),
+                      nn.functional.pad(second, (0, T - second.shape[1]))])
+
+
 class MultitaskBERT(nn.Module):
     def __init__(
         self,
@@ -164,13 +171,7 @@ class MultitaskBERT(nn.Module):
     def encode_pair(self, input_ids_1: Tensor, attention_mask_1: Tensor,
                     input_ids_2: Tensor, attention_mask_2: Tensor) -> tuple[Tensor, Tensor]:
         """Both sentences' embeddings ``u, v`` (each ``[B, C]``) from one stacked BERT call."""
-        T = max(input_ids_1.shape[1], input_ids_2.shape[1])
-
-        def pad(x: Tensor) -> Tensor:  # [PAD] is id 0, masked out
-            return nn.functional.pad(x, (0, T - x.shape[1]))
-
-        ids = torch.cat([pad(input_ids_1), pad(input_ids_2)])  # (2B, T)
-        mask = torch.cat([pad(attention_mask_1), pad(attention_mask_2)])
+        ids, mask = _stacked(input_ids_1, input_ids_2), _stacked(attention_mask_1, attention_mask_2)
         u, v = self.forward(ids, mask).chunk(2)
         return u, v
 
@@ -218,21 +219,10 @@ class MultitaskBERT(nn.Module):
     def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[PairExample],
                         device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
         """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
-        batch = self._separate_batch("sts", tokenizer, examples, device)
-        u, v = self.forward(batch.input_ids, batch.attention_mask).chunk(2)
-        return u, v
-
-    def _separate_batch(self, task: str, tokenizer: Tokenizer, examples: Sequence[PairExample],
-                        device: torch.device | str) -> TaskBatch:
         first = tokenizer([e.sentence1 for e in examples])
         second = tokenizer([e.sentence2 for e in examples])
-        T = max(first["input_ids"].shape[1], second["input_ids"].shape[1])
-
-        def stacked(key: str) -> Tensor:  # [PAD] is id 0, masked out
-            return torch.cat([nn.functional.pad(first[key], (0, T - first[key].shape[1])),
-                              nn.functional.pad(second[key], (0, T - second[key].shape[1]))]).to(device)
-
-        return TaskBatch(task, "separate", stacked("input_ids"), stacked("attention_mask"))
+        return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
+                                second["input_ids"].to(device), second["attention_mask"].to(device))
 
     def task_batch(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
                    device: torch.device | str = "cpu") -> TaskBatch:
@@ -247,7 +237,10 @@ class MultitaskBERT(nn.Module):
             batch = tokenizer([e.sentence1 for e in examples], [e.sentence2 for e in examples])  # type: ignore[union-attr]
             return TaskBatch(task, "cross", batch["input_ids"].to(device), batch["attention_mask"].to(device),
                              batch["token_type_ids"].to(device))
-        return self._separate_batch(task, tokenizer, examples, device)  # type: ignore[arg-type]
+        first = tokenizer([e.sentence1 for e in examples])  # type: ignore[union-attr]
+        second = tokenizer([e.sentence2 for e in examples])  # type: ignore[union-attr]
+        return TaskBatch(task, "separate", _stacked(first["input_ids"], second["input_ids"]).to(device),
+                         _stacked(first["attention_mask"], second["attention_mask"]).to(device))
 
     def embed(self, batch: TaskBatch) -> Tensor:
         """The input embeddings ``[N, T, C]`` of a batch: what SMART perturbs."""

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from bert_core.evaluate import METRIC_NAMES
-from bert_core.experiment import ExperimentResult
+from bert_core.experiment import ExperimentConfig, ExperimentResult
 from bert_core.results import PROJECT_ROOT
 
-__all__ = ["REPORTS", "published_results", "published_rows", "results_table", "side_by_side",
-           "provenance_line", "results_to_show"]
+__all__ = ["REPORTS", "published_results", "published_rows", "results_table", "ours", "settings_table",
+           "side_by_side", "provenance_line", "results_to_show"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -86,6 +86,18 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
     frame = pd.DataFrame(rows).set_index("source").astype(object).fillna("")
     ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
     return frame[ordered]
+
+
+def ours(results: Mapping[str, ExperimentResult | None], *names: str, profile: str = "cpu") -> pd.DataFrame:
+    """``results_table`` of the named results (all of them when none is named), labelled
+    ``ours, <profile>: <name>`` to stand beside ``published_rows``."""
+    return results_table({f"ours, {profile}: {n}": results[n] for n in names or results})
+
+
+def settings_table(configs: Sequence[ExperimentConfig], fields: Sequence[str]) -> pd.DataFrame:
+    """One row per config (by name), the chosen fields as text: what a table's rows change."""
+    return pd.DataFrame([{f: str(getattr(c, f)) for f in fields} for c in configs],
+                        index=[c.name for c in configs])
 
 
 def side_by_side(*tables: pd.DataFrame) -> pd.DataFrame:

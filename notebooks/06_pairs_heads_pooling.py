@@ -46,7 +46,15 @@ from bert_core.multitask import MultitaskBERT
 from bert_core.notebook import setup, show_source, versions
 from bert_core.pooling import pool
 from bert_core.results import PROJECT_ROOT
-from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
+from bert_core.tables import (
+    ours,
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    settings_table,
+    side_by_side,
+)
 from bert_core.tokenizer import Tokenizer
 from bert_core.train import RANKING_MIN_SCORE
 
@@ -271,7 +279,7 @@ names = ["multitask-baseline", "cross-encoding", "sts-cross", "sts-cosine", "sts
          "mlp-heads-cosine-mix", "sts-swap"]
 configs = [preset(name, profile.name, seeds=(0, 1, 2)) for name in names]
 show = ["pair_encoding", "heads", "pooling", "sts_loss", "augmentation"]
-pd.DataFrame([{f: str(getattr(c, f)) for f in show} for c in configs], index=names)
+settings_table(configs, show)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -297,15 +305,12 @@ cpu = load_results(configs, "cpu")
 print(provenance_line(cpu))
 
 
-def ours(*names: str) -> pd.DataFrame:
-    return results_table({f"ours, cpu: {n}": cpu[n] for n in names})
-
 
 # %% [markdown]
 # ### 8.1 Bi-encoder against cross-encoder ("A SMARTer minBERT"; "Maximizing MinBert")
 
 # %%
-side_by_side(ours("multitask-baseline", "cross-encoding"), published_rows([
+side_by_side(ours(cpu, "multitask-baseline", "cross-encoding"), published_rows([
     ("A SMARTer minBERT", "baseline", "finetune"),
     ("A SMARTer minBERT", "cross-encoding", "finetune"),
     ("Maximizing MinBert", "A: manual cosine 0.5 split + NN head", "finetune"),
@@ -320,7 +325,8 @@ side_by_side(ours("multitask-baseline", "cross-encoding"), published_rows([
 # variants equitable or annealed sampling (notebook 07).
 
 # %%
-side_by_side(ours("multitask-baseline", "sts-cross", "sts-cosine", "sts-cosine-mnr"), published_rows([
+side_by_side(ours(cpu, "multitask-baseline", "sts-cross", "sts-cosine", "sts-cosine-mnr"),
+             published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + concat STS head", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + cosine STS head", "finetune"),
@@ -335,7 +341,8 @@ side_by_side(ours("multitask-baseline", "sts-cross", "sts-cosine", "sts-cosine-m
 # did not publish max pooling.
 
 # %%
-side_by_side(ours("multitask-baseline", "sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max"),
+side_by_side(ours(cpu, "multitask-baseline", "sbert-heads-cls", "sbert-heads-mean",
+                  "sbert-heads-max"),
              published_rows([
                  ("Multi-BERT: Projected Attention", "baseline (CLS pooling)", "finetune"),
                  ("Multi-BERT: Projected Attention", "mean pooling", "finetune"),
@@ -345,7 +352,7 @@ side_by_side(ours("multitask-baseline", "sbert-heads-cls", "sbert-heads-mean", "
 # ### 8.4 The learned cosine mix and three-layer heads ("Maximizing MinBert")
 
 # %%
-side_by_side(ours("multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine-mix"), published_rows([
+side_by_side(ours(cpu, "multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine-mix"), published_rows([
     ("Maximizing MinBert", "A: manual cosine 0.5 split + NN head", "finetune"),
     ("Maximizing MinBert", "B: 3-layer heads + weighted cosine split", "finetune"),
 ]))
@@ -354,7 +361,7 @@ side_by_side(ours("multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine-mix"
 # ### 8.5 Swap augmentation ("SMART Surgery")
 
 # %%
-side_by_side(ours("multitask-baseline", "sts-swap"), published_rows([
+side_by_side(ours(cpu, "multitask-baseline", "sts-swap"), published_rows([
     ("SMART Surgery", "baseline", "finetune"),
     ("SMART Surgery", "STS swap augmentation", "finetune"),
 ]))

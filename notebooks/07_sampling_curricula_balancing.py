@@ -37,7 +37,15 @@ from bert_core.experiment import load_results, preset, run_experiment
 from bert_core.losses import dwa_weights
 from bert_core.notebook import setup, show_source, versions
 from bert_core.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
-from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
+from bert_core.tables import (
+    ours,
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    settings_table,
+    side_by_side,
+)
 from bert_core.train import training_data
 
 profile = setup(seed=0)
@@ -208,7 +216,7 @@ seeds = {**dict.fromkeys(samplers_rows, (0, 1)), **dict.fromkeys(report_003_rows
 names = list(seeds)
 configs = [preset(name, profile.name, seeds=seeds[name]) for name in names]
 show = ["sampling", "curriculum", "subsample", "pooling", "heads", "loss_balancing", "epoch_length"]
-pd.DataFrame([{f: str(getattr(c, f)) for f in show} for c in configs], index=names)
+settings_table(configs, show)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -234,9 +242,6 @@ cpu = load_results(configs, "cpu")
 print(provenance_line(cpu))
 
 
-def ours(*names: str) -> pd.DataFrame:
-    return results_table({f"ours, cpu: {n}": cpu[n] for n in names})
-
 
 # %% [markdown]
 # ### 6.1 Samplers ("Multi-BERT: Investigating Methods", Figure 3)
@@ -245,7 +250,7 @@ def ours(*names: str) -> pd.DataFrame:
 # also changed the STS head, so compare equitable against annealed within one head.
 
 # %%
-side_by_side(ours("imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
+side_by_side(ours(cpu, "imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
                   "sampling-annealed"), published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + concat STS head", "finetune"),
@@ -258,7 +263,7 @@ side_by_side(ours("imbalanced-simultaneous", "sampling-round-robin", "sampling-p
 # ### 6.2 A tenth of Quora ("A SMARTer minBERT", Table 1)
 
 # %%
-side_by_side(ours("sampling-proportional", "quora-tenth"), published_rows([
+side_by_side(ours(cpu, "sampling-proportional", "quora-tenth"), published_rows([
     ("A SMARTer minBERT", "baseline", "finetune"),
     ("A SMARTer minBERT", "random sampling baseline (10% Quora)", "finetune"),
 ]))
@@ -267,7 +272,7 @@ side_by_side(ours("sampling-proportional", "quora-tenth"), published_rows([
 # ### 6.3 Loss balancing ("Multi-BERT: Projected Attention", Table 3)
 
 # %%
-side_by_side(ours("mean-imbalanced", "mean-squared-loss", "mean-dwa"), published_rows([
+side_by_side(ours(cpu, "mean-imbalanced", "mean-squared-loss", "mean-dwa"), published_rows([
     ("Multi-BERT: Projected Attention", "sum of losses", "finetune"),
     ("Multi-BERT: Projected Attention", "squared loss balancing", "finetune"),
     ("Multi-BERT: Projected Attention", "dynamic weight average", "finetune"),
@@ -289,7 +294,7 @@ if dwa is not None:
 # ### 6.4 Curricula ("Multi-BERT: Projected Attention", Table 4)
 
 # %%
-side_by_side(ours("mean-sequential", "mean-imbalanced", "mean-hybrid"), published_rows([
+side_by_side(ours(cpu, "mean-sequential", "mean-imbalanced", "mean-hybrid"), published_rows([
     ("Multi-BERT: Projected Attention", "sequential training", "finetune"),
     ("Multi-BERT: Projected Attention", "multi-task training", "finetune"),
     ("Multi-BERT: Projected Attention", "hybrid training", "finetune"),

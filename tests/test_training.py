@@ -321,6 +321,19 @@ def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
     assert both.loc["two seeds", "para_acc"] == ""
 
 
+def test_ours_labels_named_results_and_settings_table_shows_fields():
+    from bert_core.tables import ours, settings_table
+
+    runs = {0: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0}}
+    results = {n: ExperimentResult(make_config(n, "smoke", tasks=("sst",)), runs) for n in ("a", "b")}
+    assert list(ours(results, "b").index) == ["ours, cpu: b"]
+    assert list(ours(results, profile="gpu").index) == ["ours, gpu: a", "ours, gpu: b"]
+    configs = [preset("sampling-annealed", "cpu"), preset("quora-tenth", "cpu")]
+    table = settings_table(configs, ["sampling", "subsample"])
+    assert table.loc["quora-tenth", "subsample"] == "(('quora', 0.1),)"
+    assert table.loc["sampling-annealed", "sampling"] == "annealed"
+
+
 def test_cli_says_what_is_wrong_with_a_bad_config(tmp_path, capsys):
     broken = tmp_path / "broken.json"
     broken.write_text('{"tasks": ["sst"],\n "epochs": }')
