@@ -338,6 +338,26 @@ PRESETS.update({
     "mean-sequential": {**_IMBALANCED, **_REPORT_003, "curriculum": "sequential"},
     "mean-hybrid": {"train_limit_mode": "total", **_REPORT_003, "curriculum": "hybrid"},
 })
+# notebooks 08 and 09: "SMART Surgery"'s grid of SMART, PCGrad and STS swap on its baseline
+# model (CLS pooling, concatenated pair embeddings), with its SMART settings (section 4.3)
+_SMART = {"smart": "smart-surgery"}
+_SWAP = PRESETS["sts-swap"]
+PRESETS.update({
+    "smart": dict(_SMART),
+    "pcgrad": {"pcgrad": True},
+    "smart-pcgrad": {**_SMART, "pcgrad": True},
+    "smart-swap": {**_SMART, **_SWAP},
+    "pcgrad-swap": {"pcgrad": True, **_SWAP},
+    "smart-pcgrad-swap": {**_SMART, "pcgrad": True, **_SWAP},
+    # "A SMARTer minBERT" Table 1: cross-encoded pairs with PCGrad and SMART at its settings
+    # (section 4.3), under each of its three smoothness losses (section 3.1)
+    "cross-pcgrad": {"pair_encoding": "cross", "pcgrad": True},
+    "cross-pcgrad-smart-symkl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert"},
+    "cross-pcgrad-smart-kl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert",
+                              "smart_options": {"loss": "kl"}},
+    "cross-pcgrad-smart-kl-then-symkl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert",
+                                         "smart_options": {"loss": "kl_then_symkl"}},
+})
 
 
 def make_config(name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
