@@ -41,7 +41,7 @@ Settings: ``SMART_SETTINGS`` (the paper's, and those of "A SMARTer minBERT" 4.3 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -52,7 +52,8 @@ from torch.nn import functional as F
 from bert_core.multitask import TASK_KINDS, MultitaskBERT, TaskBatch
 
 __all__ = ["SMART_LOSSES", "SmartSettings", "SMART_SETTINGS", "smart_settings", "divergence",
-           "adversarial_regulariser", "MomentumTeacher", "Smart"]
+           "adversarial_perturbation", "adversarial_regulariser", "divergence_along", "MomentumTeacher",
+           "Smart"]
 
 SMART_LOSSES = ("symkl", "kl", "kl_then_symkl")
 
@@ -130,12 +131,13 @@ def _forms(loss: str) -> tuple[str, str]:
     return {"symkl": ("symkl", "symkl"), "kl": ("kl", "kl"), "kl_then_symkl": ("kl", "symkl")}[loss]
 
 
-def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
-                            settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
-    """R_s for one batch: ``f`` maps input embeddings ``[N, T, C]`` to outputs, ``clean`` is
-    ``f(embeds)``, ``mask`` ``[N, T]`` marks the real tokens (padding is not perturbed).
-    The random start draws from torch's global generator (saved in checkpoints)."""
-    ascent_form, final_form = _forms(settings.loss)
+def adversarial_perturbation(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
+                             settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
+    """The perturbation δ (``[N, T, C]``, detached) that SMART's ascent finds for one batch:
+    ``f`` maps input embeddings to outputs, ``clean`` is ``f(embeds)``, ``mask`` ``[N, T]``
+    marks the real tokens (padding is not perturbed). The random start draws from torch's
+    global generator (saved in checkpoints)."""
+    ascent_form = _forms(settings.loss)[0]
     keep = mask.unsqueeze(-1).to(embeds.dtype) if mask is not None else torch.ones_like(embeds[..., :1])
     delta = torch.randn(embeds.shape, device=embeds.device, dtype=embeds.dtype) * settings.sigma * keep
     x, target = embeds.detach(), clean.detach()
@@ -144,7 +146,24 @@ def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean
         (grad,) = torch.autograd.grad(divergence(kind, f(x + delta), target, ascent_form), delta)
         step = grad / (grad.abs().amax(dim=-1, keepdim=True) + 1e-12)  # each token's ∞-norm
         delta = (delta.detach() + settings.step_size * step).clamp(-settings.epsilon, settings.epsilon) * keep
-    return divergence(kind, f(embeds + delta.detach()), clean, final_form)
+    return delta.detach()
+
+
+def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
+                            settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
+    """R_s for one batch: ℓ_s(f(x + δ), f(x)) at the ``adversarial_perturbation`` δ, with
+    gradients reaching the model through both outputs (arguments as there)."""
+    delta = adversarial_perturbation(f, embeds, clean, kind, settings, mask)
+    return divergence(kind, f(embeds + delta), clean, _forms(settings.loss)[1])
+
+
+@torch.no_grad()
+def divergence_along(f: Callable[[Tensor], Tensor], embeds: Tensor, kind: str, direction: Tensor,
+                     radii: Sequence[float], form: str = "symkl") -> list[float]:
+    """ℓ_s(f(x + r d), f(x)) for each radius r: how fast the outputs move as the input
+    embeddings walk along ``direction`` d (scale it to ||d||_∞ = 1 to read r as ε)."""
+    clean = f(embeds)
+    return [divergence(kind, f(embeds + r * direction), clean, form).item() for r in radii]
 
 
 class MomentumTeacher:

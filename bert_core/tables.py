@@ -19,7 +19,7 @@ from bert_core.experiment import ExperimentConfig, ExperimentResult
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["REPORTS", "published_results", "published_rows", "results_table", "ours", "settings_table",
-           "side_by_side", "provenance_line", "results_to_show"]
+           "side_by_side", "provenance_line", "results_to_show", "conflict_rates"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -132,3 +132,18 @@ def results_to_show(own: Results, committed: Results, profile: str) -> tuple[Res
     if profile == "smoke" and any(committed.values()):
         return committed, "cpu"
     return own, profile
+
+
+def conflict_rates(rows: Sequence[Sequence]) -> pd.DataFrame:
+    """From a PCGrad run's ``record["gradients"]`` rows ``[step, group, pair, cosine]``: per
+    layer group (``all`` first, then the groups in the encoder's order) and task pair, the
+    fraction of steps whose two task gradients conflict (cosine < 0, Yu et al.'s definition),
+    the mean cosine, and the number of steps."""
+    frame = pd.DataFrame(list(rows), columns=["step", "group", "pair", "cosine"])
+    if frame.empty:
+        return pd.DataFrame(columns=["conflict", "mean cosine", "steps"])
+    groups = list(dict.fromkeys(frame["group"]))
+    table = frame.assign(conflict=frame["cosine"] < 0).groupby(["group", "pair"], sort=False).agg(
+        conflict=("conflict", "mean"), **{"mean cosine": ("cosine", "mean")}, steps=("step", "nunique"))
+    order = sorted(table.index, key=lambda key: (groups.index(key[0]), key[1]))
+    return table.loc[order]

@@ -14,8 +14,10 @@ from bert_core.smart import (
     MomentumTeacher,
     Smart,
     SmartSettings,
+    adversarial_perturbation,
     adversarial_regulariser,
     divergence,
+    divergence_along,
     smart_settings,
 )
 from bert_core.tokenizer import Tokenizer
@@ -71,6 +73,55 @@ def test_the_ascent_step_finds_a_worse_perturbation_than_the_random_start(models
     random_values = [_regulariser(model, tokenizer, task, examples, random_start, s).item() for s in seeds]
     ascent_values = [_regulariser(model, tokenizer, task, examples, ascent, s).item() for s in seeds]
     assert sum(ascent_values) > sum(random_values)
+
+
+@pytest.mark.parametrize("task,encoding,examples", CASES[1:4])
+def test_the_perturbation_stays_in_the_box_off_the_padding_and_gives_the_regulariser(
+        models, task, encoding, examples):
+    tokenizer, built = models
+    model = built[encoding]
+    batch = model.task_batch(tokenizer, task, examples)
+    embeds = model.embed(batch)
+    clean = model.head_outputs(batch, embeds)
+    kind = {"quora": "paraphrase", "sts": "similarity"}[task]
+    settings = SmartSettings(epsilon=1e-2, sigma=1e-3, step_size=1e-2)
+    torch.manual_seed(3)
+    delta = adversarial_perturbation(lambda e: model.head_outputs(batch, e), embeds, clean, kind, settings,
+                                     batch.attention_mask)
+    assert delta.abs().max().item() <= 1e-2 + 1e-9 and not delta.requires_grad
+    assert (delta[batch.attention_mask == 0] == 0).all()  # padding is never perturbed
+    assert delta.abs().max().item() > 0.99e-2  # a step of η = ε reaches the box's boundary
+    # R_s is the divergence at that δ (the same draw of the random start)
+    with torch.no_grad():
+        expected = divergence(kind, model.head_outputs(batch, embeds + delta), clean)
+    regulariser = _regulariser(model, tokenizer, task, examples, settings, seed=3)
+    assert regulariser.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_outputs_move_fastest_along_the_adversarial_direction(models):
+    """Notebook 08's picture: at a small radius the adversarial direction moves the outputs
+    more than any of several random corners of the box (every coordinate ±1)."""
+    tokenizer, built = models
+    model = built["separate"]
+    batch = model.task_batch(tokenizer, "sts", PAIRS)
+    embeds = model.embed(batch)
+
+    def f(e):
+        return model.head_outputs(batch, e)
+
+    torch.manual_seed(0)
+    settings = SmartSettings(epsilon=1e-3, sigma=1e-5, step_size=1e-3)
+    delta = adversarial_perturbation(f, embeds, f(embeds), "similarity", settings, batch.attention_mask)
+    adversarial = delta / delta.abs().amax(-1, keepdim=True).clamp_min(1e-12)
+    assert divergence_along(f, embeds, "similarity", adversarial, [0.0]) == [0.0]
+    radii = [1e-3, 1e-2]
+    along = divergence_along(f, embeds, "similarity", adversarial, radii)
+    assert along[0] < along[1]
+    generator = torch.Generator().manual_seed(0)
+    mask = batch.attention_mask.unsqueeze(-1).float()
+    for _ in range(5):
+        corner = torch.randn(embeds.shape, generator=generator).sign() * mask
+        assert divergence_along(f, embeds, "similarity", corner, radii[:1])[0] < along[0]
 
 
 def test_gradients_reach_the_encoder_and_the_head(models):
