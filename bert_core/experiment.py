@@ -349,6 +349,11 @@ PRESETS.update({
     "smart-swap": {**_SMART, **_SWAP},
     "pcgrad-swap": {"pcgrad": True, **_SWAP},
     "smart-pcgrad-swap": {**_SMART, "pcgrad": True, **_SWAP},
+    # the same methods on a model that learns all three tasks in the cpu profile: notebook
+    # 06's sbert-heads-mean (mean pooling, siamese paraphrase head, cosine_fc STS head)
+    "sbert-mean-smart": {**_REPORT_003, **_SMART},
+    "sbert-mean-pcgrad": {**_REPORT_003, "pcgrad": True},
+    "sbert-mean-smart-pcgrad": {**_REPORT_003, **_SMART, "pcgrad": True},
     # "A SMARTer minBERT" Table 1: cross-encoded pairs with PCGrad and SMART at its settings
     # (section 4.3), under each of its three smoothness losses (section 3.1)
     "cross-pcgrad": {"pair_encoding": "cross", "pcgrad": True},

@@ -267,8 +267,9 @@ def plot_gradient_surgery(cases: dict[str, tuple[Sequence, Sequence]]) -> Figure
         ax.axhline(0, color="0.85", lw=1)
         ax.axvline(0, color="0.85", lw=1)
         ax.set_title(label, fontsize=10)
-        ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes[0]), key=lambda h: len(h[1]))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
