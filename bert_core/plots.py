@@ -235,7 +235,8 @@ def plot_smart_penalties(runs: dict[str, list], window: int = 10) -> Figure:
         ax.set_yscale("log")
         ax.set_title(f"{title} ({window}-step mean)", fontsize=10)
         ax.set_xlabel("step")
-    axes[0, 0].legend(fontsize=8)
+    if axes[0, 0].get_legend_handles_labels()[1]:
+        axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 

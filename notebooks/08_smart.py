@@ -1,0 +1,378 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///ipynb,notebooks///py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · SMART: smooth in every direction, close to where you were
+#
+# **What you'll do:** look for the direction in which a small change of the input
+# embeddings moves the model's output the most, and see that it moves the output orders
+# of magnitude more than a random change of the same size. Then train with SMART, which
+# penalises exactly that, together with a pull towards a slowly moving copy of the model,
+# and compare it with the baseline and with the variants of report 001, beside the
+# published numbers.
+#
+# **What you'll learn:** what the two terms of SMART measure and why each is there; why
+# the adversarial search needs a random start; what the reports' settings mean in
+# numbers; what SMART costs per step and what it buys at the scale you can run here.
+#
+# **What you'll need:** notebooks 05 (the multitask baseline) and 06 (pair encodings).
+# `bert_core.smart`, `bert_core.experiment`, `bert_core.plots`, `bert_core.tables`.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from bert_core import plots
+from bert_core.data import PairExample
+from bert_core.experiment import load_results, preset, run_experiment
+from bert_core.multitask import MultitaskBERT
+from bert_core.notebook import setup, show_source, versions
+from bert_core.smart import (
+    SMART_SETTINGS,
+    MomentumTeacher,
+    Smart,
+    SmartSettings,
+    adversarial_perturbation,
+    adversarial_regulariser,
+    divergence,
+    divergence_along,
+)
+from bert_core.tables import (
+    ours,
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    settings_table,
+    side_by_side,
+)
+from bert_core.tokenizer import Tokenizer
+
+profile = setup(seed=0)
+print(profile)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(versions())
+
+# %% [markdown]
+# ## 1. The objective
+#
+# SMART (Jiang et al. 2020; "Maximizing MinBert" 4.7, "A SMARTer minBERT" 3.1, "SMART
+# Surgery" 3.2) adds two terms to the task loss L(θ):
+#
+# $$\min_\theta\ \mathcal{L}(\theta) + \lambda_s \mathcal{R}_s(\theta) + \mu\, \mathcal{D}_{\rm Breg}(\theta, \tilde\theta)$$
+#
+# - **Smoothness**, $\mathcal{R}_s(\theta) = \max_{\|\tilde x - x\|_\infty \le \epsilon}
+#   \ell_s(f(\tilde x; \theta), f(x; \theta))$: the most the output can change when the
+#   input embeddings x move by at most ε in every coordinate. A model whose output
+#   changes little near every training input has learned something smoother than a
+#   lookup table of its training set, which is why SMART helps most when the data are
+#   small.
+# - **Proximity**, $\mathcal{D}_{\rm Breg}(\theta, \tilde\theta) = \ell_s(f(x; \theta),
+#   f(x; \tilde\theta))$: how far the outputs are from those of θ̃, a copy of the model
+#   that follows it slowly (θ̃ ← β θ̃ + (1 − β) θ after every step). It keeps each update
+#   from moving far from where the model was (a "Bregman proximal point" step), which
+#   guards against forgetting what pretraining taught.
+#
+# ℓ_s is the symmetrised KL divergence KL(P‖Q) + KL(Q‖P) between two predicted
+# distributions for a classification task (the five SST classes; [1 − σ(z), σ(z)] for
+# a Quora logit z) and the squared error for the STS score:
+
+# %%
+show_source(divergence)
+
+# %% [markdown]
+# ## 2. What the regulariser measures
+#
+# Take MiniLM with mean pooling and the cosine head for STS (notebook 06): its
+# similarity score is meaningful before any training, so we can ask how it responds to
+# a change of the input embeddings. The input is what `MultitaskBERT.embed` returns, the
+# sum of word, position and token-type embeddings, one 384-vector per token; both
+# sentences of a pair are perturbed.
+
+# %%
+torch.manual_seed(0)
+tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
+model = MultitaskBERT.from_pretrained(profile.checkpoint, pooling="mean", heads={"similarity": "cosine"})
+model.eval()
+pairs = [PairExample("p0", "A man is playing a guitar.", "A man plays the guitar.", 4.8),
+         PairExample("p1", "A woman is slicing an onion.", "A man is cutting a tomato.", 1.6),
+         PairExample("p2", "The cat sleeps on the sofa.", "Stocks fell sharply on Monday.", 0.0)]
+batch = model.task_batch(tokenizer, "sts", pairs)
+embeds = model.embed(batch)  # [2 x 3 sentences, T, 384]
+
+
+def f(e):
+    return model.head_outputs(batch, e)
+
+
+with torch.no_grad():
+    clean = f(embeds)
+print("clean scores:", clean.numpy().round(2), " embedding scale: |x| per coordinate",
+      f"{embeds.abs().mean().item():.3f}")
+
+# %% [markdown]
+# SMART approximates the max by projected gradient **ascent** on a perturbation δ,
+# starting from Gaussian noise of standard deviation σ (Jiang et al., Algorithm 1):
+
+# %%
+show_source(adversarial_perturbation)
+
+# %% [markdown]
+# Why the random start? At δ = 0 the divergence is at its minimum, zero, and so is its
+# gradient: there is nothing to ascend. A tiny random δ breaks the tie, and one gradient
+# step from it points along the direction in which the output curves fastest (for small
+# δ, ℓ_s ≈ δᵀHδ, and a gradient step from random noise is one step of the power
+# iteration on H). With σ = 0 the ascent finds nothing:
+
+# %%
+rows = {}
+for sigma in (0.0, 1e-5):
+    for steps in (0, 1, 2):
+        torch.manual_seed(0)
+        settings = SmartSettings(epsilon=1e-2, sigma=sigma, step_size=1e-2, ascent_steps=steps)
+        rows[f"sigma={sigma:g}, ascent steps={steps}"] = adversarial_regulariser(
+            f, embeds, clean, "similarity", settings, batch.attention_mask).item()
+pd.Series(rows, name="R_s at epsilon = 0.01").to_frame()
+
+# %% [markdown]
+# ### A picture of the adversarial perturbation at work
+#
+# Walk the input embeddings a radius r along a direction whose largest coordinate per
+# token is 1, and measure ℓ_s against the clean output. The adversarial direction is
+# the one SMART's single ascent step finds (rescaled); the random directions are 20
+# random corners of the ∞-norm box, every coordinate ±1, the *largest* perturbations of
+# that radius (the adversarial direction has most coordinates well below 1, so its
+# Euclidean length is much smaller).
+
+# %%
+radii = np.logspace(-4, -0.5, 15)
+torch.manual_seed(0)
+one_step = SmartSettings(epsilon=1e-3, sigma=1e-5, step_size=1e-3)
+delta = adversarial_perturbation(f, embeds, clean, "similarity", one_step, batch.attention_mask)
+mask = batch.attention_mask.unsqueeze(-1).float()
+adversarial = delta / delta.abs().amax(dim=-1, keepdim=True).clamp_min(1e-12)
+generator = torch.Generator().manual_seed(0)
+random_corners = [torch.randn(embeds.shape, generator=generator).sign() * mask for _ in range(20)]
+curves = {"adversarial direction": [divergence_along(f, embeds, "similarity", adversarial, radii)],
+          "random corners of the box": [divergence_along(f, embeds, "similarity", d, radii)
+                                        for d in random_corners]}
+fig = plots.plot_perturbation_profile(radii, curves, "squared change of the STS score")
+plots.save_figure(fig, "08_perturbation_profile", profile.name)
+plt.show()
+
+# %%
+index = int(np.argmin(abs(radii - 1e-2)))
+median_random = np.median([c[index] for c in curves["random corners of the box"]])
+ratio = curves["adversarial direction"][0][index] / median_random
+print(f"at r = {radii[index]:.3g}: the adversarial direction moves the score {ratio:,.0f}x more "
+      f"(squared) than the median random corner;",
+      f"Euclidean lengths: adversarial {adversarial.norm():.1f}, a corner {random_corners[0].norm():.1f}")
+
+# %% [markdown]
+# Both curves grow as r² at small r (the output is smooth: ℓ_s ≈ r² dᵀHd), but the
+# adversarial line sits far above the random band: a random change of the input, even
+# the largest one, barely moves the output, because almost every direction in a
+# 384-dimensional space per token is nearly flat. The few steep directions are the ones
+# a fine-tuned model can be fooled along, and they are what R_s finds and penalises.
+# This is also why SMART does not simply add noise to the inputs: noise would almost
+# never hit them.
+#
+# ## 3. The proximity term and the momentum copy
+#
+# θ̃ is a copy of the model, in eval mode and without gradients, that follows the
+# trained weights with momentum β after every optimiser step:
+
+# %%
+show_source(MomentumTeacher.update)
+
+# %% [markdown]
+# With β = 0.99, θ̃ is an average of roughly the last 100 steps' weights. D_Breg compares
+# the model's outputs on the batch with θ̃'s; a step that would change the outputs a lot
+# (for its own task, or, through the shared encoder, for the others) is penalised.
+# `Smart` puts the two terms together for any batch layout (one sentence, a bi-encoded
+# pair with both sentences perturbed, a cross-encoded pair):
+
+# %%
+show_source(Smart.penalties)
+
+# %% [markdown]
+# ### The reports' settings
+#
+# `smart=` in `ExperimentConfig` names a set of settings, and `smart_options` changes
+# any field (`{"loss": "kl"}`, `{"weight": 3}`). "A SMARTer minBERT" used the paper's
+# suggestions but ε = 1e-6; "SMART Surgery" raised ε and σ to 1e-4, the step to 1e-2 and
+# λ_s to 5. Compare ε with the embeddings' scale printed above: 1e-6 is about 10⁻⁵ of a
+# typical coordinate, and by the picture above, R_s grows as ε², so report 001's term is
+# about 10⁴ times smaller than report 004's.
+
+# %%
+pd.DataFrame({name: vars(s) for name, s in SMART_SETTINGS.items()}).T
+
+# %% [markdown]
+# "A SMARTer minBERT" (3.1) also tried two other divergences for the classification
+# tasks: KL(f(x) ‖ f(x̃)) at every step (`loss="kl"`), and KL during the ascent with the
+# symmetrised KL for the final term (`loss="kl_then_symkl"`). STS keeps the squared
+# error in every variant: a KL needs a distribution.
+#
+# **What it costs.** A SMART step does two more forward passes with graphs (the
+# ascent's and the final perturbed pass), one backward that stops at δ, one more full
+# backward, and a forward of θ̃ without gradients. Measured by `python
+# benchmarks/bench_multitask_step.py` (MiniLM, 3 batches of 32 × 48 tokens, 2 CPU
+# cores): 2.73x the baseline step's time and 1.91x its memory above the loaded model.
+# The public smart-pytorch package costs 2.84x for its adversarial half alone.
+#
+# ## 4. The experiments
+#
+# - `smart`: report 004's SMART BERT, its settings on the notebook 05 baseline
+#   (bi-encoded pairs, CLS pooling, the concatenation heads). In the `cpu` profile that
+#   model stays at the majority class for SST and Quora (notebook 05), so SMART is also
+#   tried on notebook 06's `sbert-heads-mean` (mean pooling, the siamese and cosine_fc
+#   heads), which learns all three tasks in the same budget: `sbert-mean-smart`.
+# - Report 001's cross-encoded model with PCGrad (notebook 09), then SMART at report
+#   001's settings under each of its three divergences.
+#
+# Seeds: the committed `cpu` runs of the baseline, `sbert-heads-mean` and `cross-encoding`
+# have 3 (notebooks 05-06), `cross-pcgrad` 2, and every SMART row 1 (a SMART run costs about 2.7 baseline
+# runs on this machine's two cores; more seeds are exercise 5).
+
+# %%
+rows_004 = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart"]
+rows_001 = ["cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
+            "cross-pcgrad-smart-kl-then-symkl"]
+seeds = {**dict.fromkeys(rows_004 + rows_001, (0,)), "multitask-baseline": (0, 1, 2),
+         "sbert-heads-mean": (0, 1, 2), "cross-encoding": (0, 1, 2), "cross-pcgrad": (0, 1)}
+configs = [preset(name, profile.name, seeds=seeds[name]) for name in rows_004 + rows_001]
+settings_table(configs, ["pair_encoding", "pcgrad", "smart", "smart_options"])
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# smoke runs take seconds each: progress bars there would only flood the notebook
+results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
+
+# %% [markdown]
+# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+
+# %%
+results_table(results, resources=False)
+
+# %% [markdown]
+# ## 5. Beside the published numbers
+#
+# The committed `cpu` runs (MiniLM, 400 training examples per task, 3 epochs of 50
+# steps; mean ± standard deviation over the seeds, seconds and peak memory per run) next
+# to each report's own rows (BERT-base, the full data, 10 epochs). Compare the direction
+# of each change, not the values.
+
+# %%
+cpu = load_results(configs, "cpu")
+print(provenance_line(cpu))
+
+# %% [markdown]
+# ### 5.1 SMART on the baseline ("SMART Surgery"; "A SMARTer minBERT", Table 1)
+
+# %%
+side_by_side(ours(cpu, *rows_004), published_rows([
+    ("SMART Surgery", "baseline", "finetune"),
+    ("SMART Surgery", "SMART", "finetune"),
+    ("A SMARTer minBERT", "baseline", "finetune"),
+    ("A SMARTer minBERT", "SMART", "finetune"),
+]))
+
+# %% [markdown]
+# ### 5.2 Cross-encoding, PCGrad and SMART's three divergences ("A SMARTer minBERT", Table 1)
+
+# %%
+side_by_side(ours(cpu, *rows_001), published_rows([
+    ("A SMARTer minBERT", "cross-encoding", "finetune"),
+    ("A SMARTer minBERT", "cross-encoding + PCGrad + SMART 0 (sym-KL / squared)", "finetune"),
+    ("A SMARTer minBERT", "cross-encoding + PCGrad + SMART 1 (KL all steps)", "finetune"),
+    ("A SMARTer minBERT", "cross-encoding + PCGrad + SMART 2 (KL then sym-KL last)", "finetune"),
+]))
+
+# %% [markdown]
+# ### 5.3 What the penalties were during training
+#
+# Every SMART run records both penalties of every task at every step (`record["smart"]`,
+# unweighted). Report 004's settings (ε = 1e-4) against report 001's (ε = 1e-6, on the
+# cross-encoder):
+
+# %%
+shown, source = results_to_show(results, cpu, profile.name)
+penalties = {name: shown[name].runs[min(shown[name].runs)]["smart"]
+             for name in ("smart", "cross-pcgrad-smart-symkl") if shown.get(name) is not None}
+fig = plots.plot_smart_penalties(penalties)
+plots.save_figure(fig, "08_smart_penalties", source)
+plt.show()
+
+# %%
+columns = ["step", "task", "term", "value"]
+means = {name: pd.DataFrame(rows, columns=columns).groupby(["term", "task"])["value"].mean()
+         for name, rows in penalties.items()}
+pd.DataFrame(means).apply(lambda column: column.map(lambda v: f"{v:.2e}"))
+
+# %% [markdown]
+# ### 5.4 All of them, seed by seed
+#
+# Bars are the mean over seeds, dots the seeds, the dashed line the baseline's mean.
+
+# %%
+fig = plots.plot_comparison(shown, baseline="multitask-baseline")
+plots.save_figure(fig, "08_comparison", source)
+plt.show()
+
+# %% [markdown]
+# DISCUSSION
+#
+# ## Summary
+#
+# - R_s is the largest change of the output within an ε-box around the input
+#   embeddings, found by one step of gradient ascent from a random start; without the
+#   random start there is no gradient to follow.
+# - The steep directions are rare: random perturbations, even the largest in the box,
+#   move the output orders of magnitude less. Penalising the steepest one makes the
+#   model smooth where noise would not.
+# - D_Breg keeps the outputs close to those of a slowly moving copy of the model, a
+#   trust region for every step.
+# - R_s scales as ε², so the reports' settings differ by four orders of magnitude in how
+#   much the regulariser weighs.
+# - A SMART step costs about 2.7 baseline steps and twice the memory.
+#
+# ## Exercises
+#
+# 1. Repeat the picture of section 2 after training: load a run's `last.safetensors`
+#    from `runs/` (`bert_core.checkpoint`) into a model with the run's heads, and compare
+#    the adversarial curve of a SMART run with the baseline's. Is the SMART model
+#    smoother?
+# 2. Set `smart_options={"mu": 0}` (no momentum copy) and `{"weight": 0}` (proximity
+#    only). Which term does the work at these settings?
+# 3. Two or three ascent steps (`{"ascent_steps": 2}`): how much larger is R_s at the
+#    same ε, and what does each step cost?
+# 4. With report 001's ε = 1e-6, how large is λ_s R_s against the task losses in the
+#    table of section 5.3? What λ_s would make the term matter?
+# 5. Add seeds to the SMART rows (`python -m bert_core.train smart --profile cpu
+#    --seeds 0,1,2`; about 7 minutes per run here). Which differences survive?
+# 6. SMART perturbs the embeddings of the padding-free tokens only. What would happen
+#    if the padding were perturbed too (hint: the attention mask)?
+#
+# ## Further reading
+#
+# - Jiang, He, Chen, Liu, Gao and Zhao (2020), *SMART: Robust and Efficient Fine-Tuning
+#   for Pre-trained Natural Language Models through Principled Regularized Optimization*.
+# - Miyato, Maeda, Koyama and Ishii (2018), *Virtual Adversarial Training*: the same
+#   power-iteration idea for semi-supervised learning.
+# - Madry, Makelov, Schmidt, Tsipras and Vladu (2018), *Towards Deep Learning Models
+#   Resistant to Adversarial Attacks*: projected gradient ascent in the ∞-ball.

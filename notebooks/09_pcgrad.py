@@ -1,0 +1,311 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///ipynb,notebooks///py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 · PCGrad: when the tasks pull against each other
+#
+# **What you'll do:** draw two task gradients that conflict and project each onto the
+# normal plane of the other; check the algorithm against a faster form that training
+# uses; then look inside a real training run: how often SST, Quora and STS pull the
+# shared encoder in opposite directions, layer by layer. Finally, run report 004's full
+# grid of SMART, PCGrad and STS swap augmentation, beside its published numbers.
+#
+# **What you'll learn:** what "conflicting gradients" means and when summing them hurts
+# a task; what PCGrad changes and what it leaves alone; where in BERT the tasks disagree;
+# what PCGrad costs (almost nothing, done right) and what it buys here.
+#
+# **What you'll need:** notebooks 05 (the multitask step) and 08 (SMART).
+# `bert_core.pcgrad`, `bert_core.experiment`, `bert_core.plots`, `bert_core.tables`.
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from bert_core import plots
+from bert_core.experiment import load_results, preset, run_experiment
+from bert_core.notebook import setup, show_source, versions
+from bert_core.pcgrad import GradientSurgery, project_conflicting, surgery_weights
+from bert_core.tables import (
+    conflict_rates,
+    ours,
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    settings_table,
+    side_by_side,
+)
+
+profile = setup(seed=0)
+print(profile)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(versions())
+
+# %% [markdown]
+# ## 1. Conflicting gradients in the plane
+#
+# The baseline's step follows the sum of the task gradients, g = Σ_t g_t (notebook 05).
+# To first order, a small step −η g changes task t's loss by −η g_t · g. Two task
+# gradients **conflict** when g_i · g_j < 0 (Yu et al. 2020): a step along one of them
+# alone would *raise* the other task's loss. The sum can still lower both, unless one
+# gradient is much larger than the other; then the sum is mostly the large one, and the
+# small task's loss goes up. Yu et al. call the combination of conflict, very different
+# sizes and high curvature the *tragic triad* ("SMART Surgery" 3.2 explains it).
+#
+# **PCGrad** removes the conflict: each task's gradient loses its component along every
+# gradient it conflicts with, the other tasks visited in a random order,
+#
+# $$g_i' = g_i - \frac{g_i \cdot g_j}{\|g_j\|^2}\, g_j \quad \text{if } g_i \cdot g_j < 0,$$
+#
+# and the step follows Σ_i g_i'. Only the shared parameters (the encoder) are projected;
+# each head keeps its own task's gradient.
+
+# %%
+show_source(project_conflicting)
+
+# %% [markdown]
+# Three pairs of gradients: conflicting ones of similar size, ones that agree (left
+# alone), and conflicting ones of very different size.
+
+# %%
+cases = {"conflict": [torch.tensor([2.0, 0.5]), torch.tensor([-1.0, 1.5])],
+         "no conflict": [torch.tensor([2.0, 0.5]), torch.tensor([0.5, 1.5])],
+         "conflict, unequal sizes": [torch.tensor([3.0, 0.2]), torch.tensor([-0.6, 0.6])]}
+projected = {label: project_conflicting(grads) for label, grads in cases.items()}
+fig = plots.plot_gradient_surgery({label: (grads, projected[label]) for label, grads in cases.items()})
+plots.save_figure(fig, "09_gradient_surgery_2d", profile.name)
+plt.show()
+
+# %% [markdown]
+# By hand, the first case: g_1 · g_2 = 2 × (−1) + 0.5 × 1.5 = −1.25, ‖g_2‖² = 3.25 and
+# ‖g_1‖² = 4.25, so g_1' = g_1 + (1.25 / 3.25) g_2 = (1.615, 1.077) and g_2' = g_2 +
+# (1.25 / 4.25) g_1 = (−0.412, 1.647). Each projected gradient is orthogonal to the other
+# task's original gradient. The table gives, for each task, g_t · (the step direction):
+# positive means a small step lowers that task's loss.
+
+# %%
+table = {}
+for label, grads in cases.items():
+    plain, surgery = sum(grads), sum(projected[label])
+    for t, g in enumerate(grads, start=1):
+        table[(label, f"task {t}")] = {"g_t · plain sum": g.dot(plain).item(),
+                                       "g_t · PCGrad update": g.dot(surgery).item(),
+                                       "projected g_t": projected[label][t - 1].numpy().round(3).tolist()}
+pd.DataFrame(table).T.round(3)
+
+# %% [markdown]
+# In the third case the plain sum *raises* task 2's loss (g_2 · g < 0): it is nearly all
+# task 1. After surgery both tasks go down. That is the case PCGrad is for. When the
+# gradients agree it changes nothing.
+#
+# With three or more tasks the order matters: g_i' is projected on one gradient, then
+# the result on the next, and a later projection can undo an earlier one. PCGrad draws a
+# random order per task and step, so no task is always projected last; our runs seed the
+# order by (seed, step), so a resumed run draws the same ones.
+#
+# ## 2. The same algorithm without copying gradients
+#
+# Written as above, PCGrad needs T copies of a gradient as large as the model (22.7 M
+# numbers for MiniLM, 110 M for BERT-base) and a loop of vector operations over them;
+# the package report 001 used also retains the graph and deep-copies gradients, and cost
+# 1.81x a baseline step on this machine. But every projection subtracts a multiple of an
+# *original* g_j, so g_i' = g_i − Σ_j c_ij g_j, and every dot product the loop needs is a
+# combination of the entries of the Gram matrix G_ij = g_i · g_j. `surgery_weights` runs
+# the loop on the T × T matrix G and returns w with Σ_i g_i' = Σ_j w_j g_j: the whole
+# update is one weighted sum. The same generator draws the same orders:
+
+# %%
+show_source(surgery_weights)
+
+# %%
+generator = torch.Generator().manual_seed(0)
+grads = torch.randn(3, 100_000, generator=generator)
+grads[1] -= 0.8 * grads[0]  # make tasks 0 and 1 conflict
+reference = sum(project_conflicting(list(grads), torch.Generator().manual_seed(7)))
+fast = surgery_weights(grads @ grads.T, torch.Generator().manual_seed(7)).float() @ grads
+print(f"largest difference: {(reference - fast).abs().max().item():.2e} "
+      f"(gradient entries of size {grads.abs().mean().item():.2f})")
+
+# %% [markdown]
+# `GradientSurgery` does this inside a training step: it back-propagates each task's
+# loss on its own (the tasks' graphs are disjoint, so this is the same backward work as
+# the sum), collects the encoder's gradients into one T × P buffer, computes G per layer
+# group (which also gives the cosines recorded below), and writes Σ_j w_j g_j back. By
+# `python benchmarks/bench_multitask_step.py` (MiniLM, three batches of 32 × 48 tokens,
+# 2 CPU cores) a PCGrad step costs **1.02x** the baseline step's time and 1.11x its
+# memory.
+
+# %%
+show_source(GradientSurgery.backward)
+
+# %% [markdown]
+# ## 3. Conflicts in a real training run
+#
+# Every PCGrad run records, at every step, the cosine between every two tasks' gradients
+# *before* projection, for the whole encoder and per layer group (`record["gradients"]`:
+# step, group, pair, cosine): `all` is the whole encoder, then the embeddings, each
+# transformer layer and the pooler (`parameter_groups`). Here is the committed `cpu` run
+# of `pcgrad` (notebook 05's baseline model, MiniLM's 6 layers, 150 steps), or, when
+# there is none, this profile's own run from section 4.
+
+# %%
+grid = ["multitask-baseline", "smart", "pcgrad", "sts-swap", "smart-pcgrad", "smart-swap", "pcgrad-swap",
+        "smart-pcgrad-swap"]
+learning = ["sbert-heads-mean", "sbert-mean-smart", "sbert-mean-pcgrad", "sbert-mean-smart-pcgrad"]
+seeds = {**dict.fromkeys(grid + learning, (0,)), "multitask-baseline": (0, 1, 2), "sts-swap": (0, 1, 2),
+         "pcgrad": (0, 1), "pcgrad-swap": (0, 1), "sbert-heads-mean": (0, 1, 2)}
+configs = [preset(name, profile.name, seeds=seeds[name]) for name in grid + learning]
+cpu = load_results(configs, "cpu")
+print(provenance_line(cpu))
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# smoke runs take seconds each: progress bars there would only flood the notebook
+results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
+
+# %%
+shown, source = results_to_show(results, cpu, profile.name)
+gradients = {name: shown[name].runs[0]["gradients"] for name in ("pcgrad", "sbert-mean-pcgrad")}
+fig = plots.plot_gradient_cosines(gradients["pcgrad"], group="all")
+plots.save_figure(fig, "09_gradient_cosines", source)
+plt.show()
+
+# %% [markdown]
+# How often each pair conflicts, per layer group (the fraction of steps with a negative
+# cosine), and the mean cosine:
+
+# %%
+rates = conflict_rates(gradients["pcgrad"])
+rates.round(3).unstack("pair")
+
+# %%
+fig = plots.plot_conflict_rates(rates)
+plots.save_figure(fig, "09_conflict_rates", source)
+plt.show()
+
+# %% [markdown]
+# The same for the model of section 4.3, which learns all three tasks here (mean
+# pooling, the siamese paraphrase head, the cosine_fc STS head):
+
+# %%
+fig = plots.plot_gradient_cosines(gradients["sbert-mean-pcgrad"], group="all")
+plots.save_figure(fig, "09_gradient_cosines_sbert_mean", source)
+plt.show()
+
+# %%
+conflict_rates(gradients["sbert-mean-pcgrad"]).round(3).unstack("pair")
+
+# %% [markdown]
+# CONFLICTS
+#
+# ## 4. Report 004's grid
+#
+# "SMART Surgery" combined SMART (its settings, notebook 08), PCGrad and STS swap
+# augmentation (notebook 06: each STS pair also trains in the reverse order) in every
+# way, on its baseline: notebook 05's model (bi-encoded pairs, CLS pooling, the
+# concatenation heads). The baseline and `sts-swap` rows are notebook 06's committed
+# runs. Seeds: 3 for those two (and for `sbert-heads-mean`), 2 for the PCGrad rows
+# without SMART, 1 for every other row (a SMART run costs about 2.7 baseline runs here;
+# more seeds are exercise 4). The runs were trained above, in section 3.
+
+# %%
+settings_table(configs, ["smart", "pcgrad", "augmentation"])
+
+# %% [markdown]
+# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+
+# %%
+results_table(results, resources=False)
+
+# %% [markdown]
+# ### 4.1 Beside the published numbers
+#
+# The committed `cpu` runs (MiniLM, 400 training examples per task, 3 epochs of 50
+# steps; mean ± standard deviation over the seeds, seconds and peak memory per run) next
+# to report 004's results table (BERT-base, the full data; dev) and report 001's PCGrad
+# rows. Compare the direction of each change, not the values.
+
+# %%
+side_by_side(ours(cpu, *grid), published_rows([
+    ("SMART Surgery", "baseline", "finetune"),
+    ("SMART Surgery", "SMART", "finetune"),
+    ("SMART Surgery", "PCGrad", "finetune"),
+    ("SMART Surgery", "STS swap augmentation", "finetune"),
+    ("SMART Surgery", "SMART + PCGrad", "finetune"),
+    ("SMART Surgery", "SMART + STS swap", "finetune"),
+    ("SMART Surgery", "PCGrad + STS swap", "finetune"),
+    ("SMART Surgery", "SMART + PCGrad + STS swap", "finetune"),
+    ("A SMARTer minBERT", "PCGrad", "finetune"),
+    ("A SMARTer minBERT", "PCGrad + SMART", "finetune"),
+]))
+
+# %% [markdown]
+# ### 4.2 On a model that learns all three tasks here
+#
+# In the `cpu` profile the baseline model of report 004 stays at the majority class for
+# SST and Quora (notebook 05): 150 steps of 8 examples are too few for its CLS pooling
+# and concatenation heads. Notebook 06's `sbert-heads-mean` learns all three tasks in
+# the same budget, so here are SMART and PCGrad on it too (same settings):
+
+# %%
+side_by_side(ours(cpu, *learning))
+
+# %% [markdown]
+# ### 4.3 All of them, seed by seed
+#
+# Bars are the mean over seeds, dots the seeds, the dashed line the baseline's mean.
+
+# %%
+fig = plots.plot_comparison(shown, baseline="multitask-baseline")
+plots.save_figure(fig, "09_comparison", source)
+plt.show()
+
+# %% [markdown]
+# DISCUSSION
+#
+# ## Summary
+#
+# - Two task gradients conflict when their dot product is negative. Summing them still
+#   lowers both losses unless one dominates; then the small task's loss rises.
+# - PCGrad projects each task's gradient off every gradient it conflicts with, in a
+#   random order, and sums the results; heads keep their own gradients.
+# - Done in the Gram matrix of the task gradients, the projection is one weighted sum:
+#   a PCGrad step costs about what a baseline step does.
+# - The recorded cosines show where in the encoder the tasks disagree, and how often.
+#
+# ## Exercises
+#
+# 1. Three gradients in the plane: find g_1, g_2, g_3 for which the order of projection
+#    changes the update (try `project_conflicting` with two generators).
+# 2. PCGrad projects the whole encoder's gradient at once. Project each layer group on
+#    its own instead (the cosines of section 3 differ by layer): change
+#    `GradientSurgery.backward` to compute `surgery_weights` per group, and compare.
+# 3. The conflict rate of section 3 counts any negative cosine. Count only cosines
+#    below −0.1: how much of the conflict is noise around zero?
+# 4. Add seeds to the SMART rows (`python -m bert_core.train smart-pcgrad --profile cpu
+#    --seeds 0,1,2`; about 7 minutes per run here). Which differences survive?
+# 5. Yu et al.'s tragic triad also needs very different gradient sizes. Record ‖g_t‖
+#    per task next to the cosines (the Gram matrix's diagonal): which task dominates the
+#    sum, and when?
+#
+# ## Further reading
+#
+# - Yu, Kumar, Gupta, Levine, Hausman and Finn (2020), *Gradient Surgery for Multi-Task
+#   Learning*.
+# - Liu, Li, Kuang, Xue, Chen, Yang, Liao and Zhang (2021), *Conflict-Averse Gradient
+#   Descent for Multi-task Learning*: a step that maximises the worst task's improvement.
+# - Wang, Tsvetkov, Firat and Cao (2021), *Gradient Vaccine*: set a target cosine instead
+#   of zero.
