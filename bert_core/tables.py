@@ -138,12 +138,15 @@ def conflict_rates(rows: Sequence[Sequence]) -> pd.DataFrame:
     """From a PCGrad run's ``record["gradients"]`` rows ``[step, group, pair, cosine]``: per
     layer group (``all`` first, then the groups in the encoder's order) and task pair, the
     fraction of steps whose two task gradients conflict (cosine < 0, Yu et al.'s definition),
-    the mean cosine, and the number of steps."""
+    the mean cosine, the mean of its absolute value (how far from orthogonal the two are,
+    whatever the sign), and the number of steps."""
     frame = pd.DataFrame(list(rows), columns=["step", "group", "pair", "cosine"])
     if frame.empty:
-        return pd.DataFrame(columns=["conflict", "mean cosine", "steps"])
-    groups = list(dict.fromkeys(frame["group"]))
-    table = frame.assign(conflict=frame["cosine"] < 0).groupby(["group", "pair"], sort=False).agg(
-        conflict=("conflict", "mean"), **{"mean cosine": ("cosine", "mean")}, steps=("step", "nunique"))
-    order = sorted(table.index, key=lambda key: (groups.index(key[0]), key[1]))
+        return pd.DataFrame(columns=["conflict", "mean cosine", "mean |cosine|", "steps"])
+    groups, pairs = list(dict.fromkeys(frame["group"])), list(dict.fromkeys(frame["pair"]))
+    named = {"conflict": ("conflict", "mean"), "mean cosine": ("cosine", "mean"),
+             "mean |cosine|": ("size", "mean"), "steps": ("step", "nunique")}
+    table = frame.assign(conflict=frame["cosine"] < 0, size=frame["cosine"].abs()).groupby(
+        ["group", "pair"], sort=False).agg(**named)
+    order = sorted(table.index, key=lambda key: (groups.index(key[0]), pairs.index(key[1])))
     return table.loc[order]

@@ -185,11 +185,11 @@ plt.show()
 
 # %% [markdown]
 # How often each pair conflicts, per layer group (the fraction of steps with a negative
-# cosine), and the mean cosine:
+# cosine), and how far from orthogonal the two gradients are (the mean |cosine|):
 
 # %%
 rates = conflict_rates(gradients["pcgrad"])
-rates.round(3).unstack("pair")
+rates[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
 # %%
 fig = plots.plot_conflict_rates(rates)
@@ -206,7 +206,7 @@ plots.save_figure(fig, "09_gradient_cosines_sbert_mean", source)
 plt.show()
 
 # %%
-conflict_rates(gradients["sbert-mean-pcgrad"]).round(3).unstack("pair")
+conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
 # %% [markdown]
 # CONFLICTS

@@ -102,13 +102,15 @@ def test_gradient_surgery_on_a_real_model(tiny_checkpoint):
 
 
 def test_conflict_rates_by_hand():
-    rows = [[1, "all", "sst/quora", -0.2], [1, "all", "sst/sts", 0.1], [1, "layer 0", "sst/quora", 0.3],
+    rows = [[1, "all", "sst/sts", 0.1], [1, "all", "sst/quora", -0.2], [1, "layer 0", "sst/quora", 0.3],
             [2, "all", "sst/quora", 0.4], [2, "all", "sst/sts", -0.1], [2, "layer 0", "sst/quora", -0.5],
             [3, "all", "sst/quora", -0.6], [3, "all", "sst/sts", 0.2], [3, "layer 0", "sst/quora", -0.1]]
     rates = conflict_rates(rows)
-    assert list(rates.index) == [("all", "sst/quora"), ("all", "sst/sts"), ("layer 0", "sst/quora")]
+    # groups and pairs in the order the run recorded them
+    assert list(rates.index) == [("all", "sst/sts"), ("all", "sst/quora"), ("layer 0", "sst/quora")]
     assert rates.loc[("all", "sst/quora"), "conflict"] == pytest.approx(2 / 3)
     assert rates.loc[("all", "sst/quora"), "mean cosine"] == pytest.approx(-0.4 / 3)
+    assert rates.loc[("all", "sst/quora"), "mean |cosine|"] == pytest.approx(1.2 / 3)
     assert rates.loc[("all", "sst/sts"), "conflict"] == pytest.approx(1 / 3)
     assert rates.loc[("layer 0", "sst/quora"), "conflict"] == pytest.approx(2 / 3)
     assert (rates["steps"] == 3).all()
