@@ -297,15 +297,17 @@ def plot_gradient_cosines(rows: list, group: str = "all", window: int = 10) -> F
 
 def plot_conflict_rates(rates: pd.DataFrame) -> Figure:
     """A heatmap of how often (the fraction of steps) each pair of tasks conflicts, per
-    layer group: ``bert_core.tables.conflict_rates``'s ``conflict`` column, pivoted."""
+    layer group: ``bert_core.tables.conflict_rates``'s ``conflict`` column, pivoted. The
+    colours diverge from 0.5, the rate of two independent random directions."""
     table = rates["conflict"].unstack("pair")
     fig, ax = plt.subplots(figsize=(1.6 * table.shape[1] + 2.2, 0.32 * table.shape[0] + 1.2))
-    image = ax.imshow(table.to_numpy(), cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    # white at 0.5: a coin flip, what two unrelated (random) directions give
+    image = ax.imshow(table.to_numpy(), cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(table.shape[1]), table.columns)
     ax.set_yticks(range(table.shape[0]), table.index)
     for (i, j), value in np.ndenumerate(table.to_numpy()):
         ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                color="white" if value > 0.6 else "black")
+                color="white" if abs(value - 0.5) > 0.35 else "black")
     fig.colorbar(image, ax=ax, label="fraction of steps in conflict")
     fig.tight_layout()
     return fig
