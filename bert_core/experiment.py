@@ -354,6 +354,8 @@ PRESETS.update({
     "sbert-mean-smart": {**_REPORT_003, **_SMART},
     "sbert-mean-pcgrad": {**_REPORT_003, "pcgrad": True},
     "sbert-mean-smart-pcgrad": {**_REPORT_003, **_SMART, "pcgrad": True},
+    # SMART as the paper writes f: the extra passes replay the clean pass's dropout masks
+    "sbert-mean-smart-shared": {**_REPORT_003, **_SMART, "smart_options": {"dropout": "shared"}},
     # "A SMARTer minBERT" Table 1: cross-encoded pairs with PCGrad and SMART at its settings
     # (section 4.3), under each of its three smoothness losses (section 3.1)
     "cross-pcgrad": {"pair_encoding": "cross", "pcgrad": True},

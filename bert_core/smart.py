@@ -31,6 +31,16 @@ evaluated without dropout and without gradient.
 the ascent and the symmetrised KL for the final R_s. The similarity score keeps the
 squared error in every variant (a KL needs a distribution).
 
+Dropout. In training the model is in train mode, so the clean pass and each perturbed
+pass draw their own dropout masks, and R_s measures the change that different masks
+cause as well as the change δ causes; D_Breg compares a train-mode pass with the
+eval-mode copy. That is what smart-pytorch and MT-DNN (Jiang et al.'s code) do, and our
+default (``dropout="independent"``). At ε ≤ 1e-4 the masks' part is nearly all of R_s
+(notebook 08 measures it): the term acts as a consistency penalty between two dropout
+masks. ``dropout="shared"`` replays the clean pass's masks in every extra pass (the
+momentum copy runs in train mode with them), so that both terms are exactly 0 at δ = 0
+and θ̃ = θ, as the paper's f is written.
+
 Differences from the packages the reports used, on purpose: smart-pytorch (archinetai)
 divides the *perturbation* by its ∞-norm after each step, so δ ends with ||δ||_∞ ≈ 1
 whatever ε is, and it has no Bregman term; we follow the paper, whose ε bounds δ.
@@ -41,7 +51,8 @@ Settings: ``SMART_SETTINGS`` (the paper's, and those of "A SMARTer minBERT" 4.3 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -51,11 +62,42 @@ from torch.nn import functional as F
 
 from bert_core.multitask import TASK_KINDS, MultitaskBERT, TaskBatch
 
-__all__ = ["SMART_LOSSES", "SmartSettings", "SMART_SETTINGS", "smart_settings", "divergence",
-           "adversarial_perturbation", "adversarial_regulariser", "divergence_along", "MomentumTeacher",
-           "Smart"]
+__all__ = ["SMART_LOSSES", "SMART_DROPOUT", "RandomDraws", "SmartSettings", "SMART_SETTINGS",
+           "smart_settings", "divergence", "adversarial_perturbation", "adversarial_regulariser",
+           "divergence_along", "MomentumTeacher", "Smart"]
 
 SMART_LOSSES = ("symkl", "kl", "kl_then_symkl")
+SMART_DROPOUT = ("independent", "shared")
+
+
+@dataclass(frozen=True)
+class RandomDraws:
+    """The global generators' states at one point of a forward pass (CPU, and the CUDA
+    device's), so that a later pass can draw the same dropout masks (``replay``)."""
+
+    cpu: Tensor
+    cuda: Tensor | None = None
+    device: int | None = None
+
+    @classmethod
+    def capture(cls, device: torch.device | str = "cpu") -> RandomDraws:
+        device = torch.device(device)
+        if device.type == "cuda":
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            return cls(torch.get_rng_state(), torch.cuda.get_rng_state(index), index)
+        if device.type != "cpu":
+            raise NotImplementedError(f"SMART's shared dropout replays CPU and CUDA generators only, not "
+                                      f"{device.type}; use smart_options={{'dropout': 'independent'}}")
+        return cls(torch.get_rng_state())
+
+    @contextmanager
+    def replay(self) -> Iterator[None]:
+        """Draw from these states inside the block; the generators are restored after it."""
+        with torch.random.fork_rng(devices=[] if self.device is None else [self.device]):
+            torch.set_rng_state(self.cpu)
+            if self.cuda is not None:
+                torch.cuda.set_rng_state(self.cuda, self.device)
+            yield
 
 
 @dataclass(frozen=True)
@@ -70,10 +112,17 @@ class SmartSettings:
     mu: float = 1.0  # μ, the weight of the Bregman term (0: no momentum copy)
     beta: float = 0.99  # β, the momentum of θ̃
     loss: str = "symkl"  # the classification divergence: symkl, kl, kl_then_symkl
+    # dropout in the extra passes: "independent" masks (what smart-pytorch and MT-DNN do, as
+    # the model is in train mode), or the clean pass's masks ("shared"), so that R_s and
+    # D_Breg measure the perturbation and the weights only, as the paper's f is written
+    dropout: str = "independent"
 
     def __post_init__(self) -> None:
         if self.loss not in SMART_LOSSES:
             raise ValueError(f"SMART loss {self.loss!r} is not available; choose one of {list(SMART_LOSSES)}")
+        if self.dropout not in SMART_DROPOUT:
+            raise ValueError(f"SMART dropout {self.dropout!r} is not available; "
+                             f"choose one of {list(SMART_DROPOUT)}")
         for name in ("weight", "epsilon", "sigma", "step_size", "mu"):
             if getattr(self, name) < 0:
                 raise ValueError(f"SMART {name} must be 0 or more, got {getattr(self, name)}")
@@ -191,18 +240,38 @@ class Smart:
         self.settings = settings
         self.teacher = MomentumTeacher(model, settings.beta) if settings.mu > 0 else None
 
-    def penalties(self, model: MultitaskBERT, batch: TaskBatch, embeds: Tensor,
-                  outputs: Tensor) -> dict[str, Tensor]:
+    @property
+    def shares_dropout(self) -> bool:
+        return self.settings.dropout == "shared"
+
+    def penalties(self, model: MultitaskBERT, batch: TaskBatch, embeds: Tensor, outputs: Tensor,
+                  draws: tuple[RandomDraws, RandomDraws] | None = None) -> dict[str, Tensor]:
         """``adversarial`` (R_s) and ``bregman`` (D_Breg) of a batch whose clean ``outputs``
-        were computed from ``embeds``; unweighted."""
+        were computed from ``embeds``; unweighted. With shared dropout, ``draws`` are the
+        generators' states before the clean pass's ``embed`` and before its encoder: the
+        perturbed passes replay the second, the momentum copy (in train mode) the first."""
+        if self.shares_dropout and draws is None:
+            raise ValueError("SMART with shared dropout needs the random draws of the clean pass "
+                             "(RandomDraws.capture before model.embed and before model.head_outputs)")
         kind = TASK_KINDS[batch.task]
         out: dict[str, Tensor] = {}
         if self.settings.weight > 0:
-            out["adversarial"] = adversarial_regulariser(lambda e: model.head_outputs(batch, e), embeds,
-                                                         outputs, kind, self.settings, batch.attention_mask)
+            def f(e: Tensor) -> Tensor:
+                if not self.shares_dropout:
+                    return model.head_outputs(batch, e)
+                with draws[1].replay():  # type: ignore[index]
+                    return model.head_outputs(batch, e)
+
+            out["adversarial"] = adversarial_regulariser(f, embeds, outputs, kind, self.settings,
+                                                         batch.attention_mask)
         if self.teacher is not None:
             with torch.no_grad():
-                anchor = self.teacher.model.head_outputs(batch)
+                if self.shares_dropout:
+                    with draws[0].replay():  # type: ignore[index]
+                        anchor = self.teacher.model.train().head_outputs(batch)
+                    self.teacher.model.eval()
+                else:
+                    anchor = self.teacher.model.head_outputs(batch)
             out["bregman"] = divergence(kind, outputs, anchor, _forms(self.settings.loss)[1])
         return out
 

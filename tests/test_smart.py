@@ -12,6 +12,7 @@ from bert_core.multitask import MultitaskBERT
 from bert_core.smart import (
     SMART_SETTINGS,
     MomentumTeacher,
+    RandomDraws,
     Smart,
     SmartSettings,
     adversarial_perturbation,
@@ -140,6 +141,54 @@ def test_gradients_reach_the_encoder_and_the_head(models):
     assert all(p.grad is None for p in smart.teacher.model.parameters())
 
 
+@pytest.mark.parametrize("task,encoding,examples", CASES)
+def test_shared_dropout_leaves_only_the_perturbation_and_the_weights(models, task, encoding, examples):
+    """In train mode, independent dropout masks alone make R_s and D_Breg positive at δ = 0
+    and θ̃ = θ; replaying the clean pass's masks makes both exactly 0 there, and R_s grows
+    with ε again."""
+    tokenizer, built = models
+    model = built[encoding].train()
+
+    def penalties(settings, seed=0):
+        smart = Smart(model, settings)
+        torch.manual_seed(seed)
+        batch = model.task_batch(tokenizer, task, examples)
+        before_embed = RandomDraws.capture()
+        embeds = model.embed(batch)
+        before_encoder = RandomDraws.capture()
+        outputs = model.head_outputs(batch, embeds)
+        return {k: v.item() for k, v in smart.penalties(model, batch, embeds, outputs,
+                                                        (before_embed, before_encoder)).items()}
+
+    zero = {"epsilon": 0.0, "sigma": 0.0}
+    independent = penalties(SmartSettings(**zero))
+    assert independent["adversarial"] > 1e-6 and independent["bregman"] > 1e-6
+    shared = penalties(SmartSettings(**zero, dropout="shared"))
+    assert shared == {"adversarial": 0.0, "bregman": 0.0}
+    growing = [penalties(SmartSettings(epsilon=eps, step_size=1.0, dropout="shared"))["adversarial"]
+               for eps in (1e-3, 1e-2, 1e-1)]
+    assert 0 < growing[0] < growing[1] < growing[2]
+    model.eval()
+
+
+def test_shared_dropout_needs_the_draws_and_restores_the_generator(models):
+    tokenizer, built = models
+    model = built["separate"].train()
+    smart = Smart(model, SmartSettings(dropout="shared"))
+    batch = model.task_batch(tokenizer, "sst", SENTENCES)
+    embeds = model.embed(batch)
+    with pytest.raises(ValueError, match="random draws of the clean pass"):
+        smart.penalties(model, batch, embeds, model.head_outputs(batch, embeds))
+    draws = RandomDraws.capture()
+    first = torch.rand(3)
+    state = torch.get_rng_state()
+    with draws.replay():
+        replayed = torch.rand(3)
+    assert torch.equal(replayed, first)  # the same draws again
+    assert torch.equal(torch.get_rng_state(), state)  # and the generator is back where it was
+    model.eval()
+
+
 def test_divergences_by_hand():
     p, q = torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, 0.0]])
     lp, lq = p.log_softmax(-1), q.log_softmax(-1)
@@ -171,6 +220,10 @@ def test_settings_by_name_and_config():
         smart_settings("jiang2020", {"lambda": 3})
     with pytest.raises(ValueError, match="SMART loss"):
         SmartSettings(loss="js")
+    with pytest.raises(ValueError, match="SMART dropout"):
+        SmartSettings(dropout="same")
+    assert make_config("s", "smoke", smart="smart-surgery",
+                       smart_options={"dropout": "shared"}).smart_settings.dropout == "shared"
     config = make_config("s", "smoke", smart=True, smart_options={"loss": "kl_then_symkl"})
     assert config.smart == "jiang2020" and config.smart_settings.loss == "kl_then_symkl"
     assert make_config("n", "smoke", smart=False).smart is None
