@@ -275,6 +275,17 @@ class Smart:
             out["bregman"] = divergence(kind, outputs, anchor, _forms(self.settings.loss)[1])
         return out
 
+    def outputs_and_penalties(self, model: MultitaskBERT, batch: TaskBatch
+                              ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The training path of a batch: its clean outputs (embed, then encode and the head)
+        and their ``penalties``, with the random draws shared dropout needs."""
+        before_embed = RandomDraws.capture(batch.input_ids.device) if self.shares_dropout else None
+        embeds = model.embed(batch)
+        before_encoder = RandomDraws.capture(batch.input_ids.device) if self.shares_dropout else None
+        outputs = model.head_outputs(batch, embeds)
+        draws = (before_embed, before_encoder) if self.shares_dropout else None
+        return outputs, self.penalties(model, batch, embeds, outputs, draws)  # type: ignore[arg-type]
+
     def weighted(self, penalties: Mapping[str, Tensor]) -> Tensor:
         """λ_s R_s + μ D_Breg."""
         weights = {"adversarial": self.settings.weight, "bregman": self.settings.mu}

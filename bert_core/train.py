@@ -65,7 +65,7 @@ from bert_core.pcgrad import GradientSurgery
 from bert_core.profiles import PROFILES
 from bert_core.results import PROJECT_ROOT, atomic_write
 from bert_core.sampling import Schedule, TaskStream, limited_sizes
-from bert_core.smart import RandomDraws, Smart
+from bert_core.smart import Smart
 from bert_core.tokenizer import Tokenizer
 
 __all__ = ["TrainingDiverged", "run_dir", "fixed_subset", "training_data", "optimisation_step", "train_run",
@@ -171,12 +171,8 @@ def _batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples:
     batch = model.task_batch(tokenizer, task, examples, device)
     if smart is None:
         return task_loss(task, model.head_outputs(batch), labels), {}
-    before_embed = RandomDraws.capture(device) if smart.shares_dropout else None
-    embeds = model.embed(batch)
-    before_encoder = RandomDraws.capture(device) if smart.shares_dropout else None
-    outputs = model.head_outputs(batch, embeds)
-    draws = (before_embed, before_encoder) if smart.shares_dropout else None
-    return task_loss(task, outputs, labels), smart.penalties(model, batch, embeds, outputs, draws)  # type: ignore[arg-type]
+    outputs, penalties = smart.outputs_and_penalties(model, batch)
+    return task_loss(task, outputs, labels), penalties
 
 
 def _dwa_round_means(state: dict[str, Any], config: ExperimentConfig, step: int,

@@ -149,16 +149,12 @@ def test_shared_dropout_leaves_only_the_perturbation_and_the_weights(models, tas
     tokenizer, built = models
     model = built[encoding].train()
 
+    batch = model.task_batch(tokenizer, task, examples)
+
     def penalties(settings, seed=0):
-        smart = Smart(model, settings)
         torch.manual_seed(seed)
-        batch = model.task_batch(tokenizer, task, examples)
-        before_embed = RandomDraws.capture()
-        embeds = model.embed(batch)
-        before_encoder = RandomDraws.capture()
-        outputs = model.head_outputs(batch, embeds)
-        return {k: v.item() for k, v in smart.penalties(model, batch, embeds, outputs,
-                                                        (before_embed, before_encoder)).items()}
+        _, terms = Smart(model, settings).outputs_and_penalties(model, batch)
+        return {k: v.item() for k, v in terms.items()}
 
     zero = {"epsilon": 0.0, "sigma": 0.0}
     independent = penalties(SmartSettings(**zero))
