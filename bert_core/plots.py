@@ -235,9 +235,10 @@ def plot_smart_penalties(runs: dict[str, list], window: int = 10) -> Figure:
         ax.set_yscale("log")
         ax.set_title(f"{title} ({window}-step mean)", fontsize=10)
         ax.set_xlabel("step")
-    if axes[0, 0].get_legend_handles_labels()[1]:
-        axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
     return fig
 
 

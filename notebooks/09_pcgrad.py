@@ -295,7 +295,33 @@ plots.save_figure(fig, "09_comparison", source)
 plt.show()
 
 # %% [markdown]
-# DISCUSSION
+# What the `cpu` rows say (one seed for every new row; the baseline's spread over three
+# seeds is ± 0.003 overall, ± 0.020 in STS r):
+#
+# - **Report 004's grid: no combination leaves the baseline's band.** Every one of the
+#   eight rows lands within 0.495-0.505 overall. On this model SST and Quora stay at (or
+#   within 0.02 of) their majority classes in every row; only STS moves, and within
+#   0.19-0.25, about two baseline spreads either way. The one consistent sign is small:
+#   all four SMART rows move SST off its majority class (0.258-0.273 against 0.257 in
+#   every baseline seed), and none of them helps STS (0.188-0.206 against 0.211).
+# - **Report 004 saw small gains as well**, from one seed each: its best dev row
+#   (SMART + PCGrad + swap) is +0.014 SST and +0.030 STS over its baseline, and its
+#   best test row was a different combination (SMART + PCGrad). Differences of that
+#   size are within what one seed can show, here and there.
+# - **PCGrad on `sbert-heads-mean`** (the model that learns here) is indistinguishable
+#   from the model without it: 0.382 / 0.670 / 0.802 against 0.379 ± 0.021 / 0.678 ±
+#   0.012 / 0.804 ± 0.003. That is what section 3 predicts: near-orthogonal task
+#   gradients leave PCGrad almost nothing to remove.
+# - **SMART on `sbert-heads-mean`** costs: SST 0.287, Quora 0.648, STS 0.766 (overall
+#   0.606 against 0.653 ± 0.011). Notebook 08 shows why: at 150 steps the model is
+#   still underfitting, and SMART's terms hold it back (its third-epoch training losses
+#   are 1.53 / 0.65 / 1.11 against 1.33 / 0.59 / 0.39). Adding PCGrad to it changes
+#   nothing (0.280 / 0.662 / 0.772, overall 0.609 against 0.606). Notebook 08's
+#   `sbert-mean-smart-shared`, SMART with the clean pass's dropout masks, does not pay
+#   that cost (overall 0.649).
+# - **Cost.** PCGrad's runs took 1.2-1.5x the baseline's time here, more than the
+#   benchmark's 1.02x: with batches of 8 short sentences, copying 3 × 22.7 M gradient
+#   entries per step is a fixed cost the small batch does not hide. SMART's took 2.5-3x.
 #
 # ## Summary
 #
