@@ -399,7 +399,21 @@ plt.show()
 #   STS score is on a 0-5 scale, and the momentum copy lags the model by about 100
 #   steps, so the proximity term mostly keeps the STS head from moving. R_s is 0.005-0.08.
 #   With independent dropout masks, both are mostly the masks' disagreement (section 2).
-# - CROSS
+# - **Report 001's cross-encoder.** PCGrad on the cross-encoder gives 0.257 / 0.752 /
+#   0.684 (overall 0.617) against `cross-encoding`'s 0.259 / 0.716 ± 0.044 / 0.681 ±
+#   0.054 (0.605 ± 0.023), inside its wide spread. Adding SMART at report 001's
+#   settings gives 0.258 / 0.740 / 0.717 (sym-KL), 0.262 / 0.750 / 0.722 (KL) and
+#   0.258 / 0.740 / 0.717 (KL, then sym-KL), overall 0.619-0.624: STS is a little higher,
+#   SST stays at its majority class. Report 001 saw SMART 2 ahead on SST (0.500 against
+#   0.460), the three within 0.003 on STS.
+# - **Sym-KL and KL-then-sym-KL gave bit-identical runs.** At ε = 1e-6 and η = 1e-3, one
+#   ascent step overshoots the box in almost every coordinate, so the projection leaves
+#   δ = ε sign(g): the ascent's divergence matters only through the *signs* of its
+#   gradient, and near δ = 0 the KL and the symmetrised KL have gradients of the same
+#   direction. The variants can only differ in the final term, which is why `kl` (KL in
+#   both) differs and `kl_then_symkl` does not. Report 001 used smart-pytorch, which
+#   rescales δ to ∞-norm 1 whatever ε is (the `bert_core.smart` docstring), so its
+#   perturbations were about 10⁶ times larger than ε, and its variants could differ.
 #
 # ## Summary
 #
@@ -411,16 +425,21 @@ plt.show()
 #   model smooth where noise would not.
 # - D_Breg keeps the outputs close to those of a slowly moving copy of the model, a
 #   trust region for every step.
-# - R_s scales as ε², so the reports' settings differ by four orders of magnitude in how
-#   much the regulariser weighs.
+# - δ's part of R_s scales as ε², so the reports' settings differ by four orders of
+#   magnitude in how much it weighs.
+# - In training, with independent dropout masks (the packages' way, and the default), R_s
+#   at the reports' ε is the disagreement of two masks, not δ's effect; shared masks
+#   (`smart_options={"dropout": "shared"}`) measure δ alone. On the model that learns
+#   here, the first slowed training (overall 0.606 against 0.653), the second did not
+#   (0.649).
 # - A SMART step costs about 2.7 baseline steps and twice the memory.
 #
 # ## Exercises
 #
 # 1. Repeat the picture of section 2 after training: load a run's `last.safetensors`
-#    from `runs/` (`bert_core.checkpoint`) into a model with the run's heads, and compare
-#    the adversarial curve of a SMART run with the baseline's. Is the SMART model
-#    smoother?
+#    from `runs/` (`bert_core.checkpoint.load_weights`) into a model with the run's heads,
+#    and compare the adversarial curve of `sbert-mean-smart-shared` with
+#    `sbert-heads-mean`'s. Is the SMART model smoother?
 # 2. Set `smart_options={"mu": 0}` (no momentum copy) and `{"weight": 0}` (proximity
 #    only). Which term does the work at these settings?
 # 3. Two or three ascent steps (`{"ascent_steps": 2}`): how much larger is R_s at the
@@ -429,7 +448,10 @@ plt.show()
 #    table of section 5.3? What λ_s would make the term matter?
 # 5. Add seeds to the SMART rows (`python -m bert_core.train smart --profile cpu
 #    --seeds 0,1,2`; about 7 minutes per run here). Which differences survive?
-# 6. SMART perturbs the embeddings of the padding-free tokens only. What would happen
+# 6. With shared masks and report 004's ε, R_s is about 1e-6 (section 5.3): only the
+#    Bregman term acts. Which ε makes R_s as large as the dropout-mask term was (about
+#    1e-2), and what does SMART do to `sbert-heads-mean` then?
+# 7. SMART perturbs the embeddings of the padding-free tokens only. What would happen
 #    if the padding were perturbed too (hint: the attention mask)?
 #
 # ## Further reading
