@@ -399,21 +399,22 @@ plt.show()
 #   STS score is on a 0-5 scale, and the momentum copy lags the model by about 100
 #   steps, so the proximity term mostly keeps the STS head from moving. R_s is 0.005-0.08.
 #   With independent dropout masks, both are mostly the masks' disagreement (section 2).
-# - **Report 001's cross-encoder.** PCGrad on the cross-encoder gives 0.257 / 0.752 /
-#   0.684 (overall 0.617) against `cross-encoding`'s 0.259 / 0.716 ± 0.044 / 0.681 ±
-#   0.054 (0.605 ± 0.023), inside its wide spread. Adding SMART at report 001's
-#   settings gives 0.258 / 0.740 / 0.717 (sym-KL), 0.262 / 0.750 / 0.722 (KL) and
-#   0.258 / 0.740 / 0.717 (KL, then sym-KL), overall 0.619-0.624: STS is a little higher,
-#   SST stays at its majority class. Report 001 saw SMART 2 ahead on SST (0.500 against
-#   0.460), the three within 0.003 on STS.
+# - **Report 001's cross-encoder.** PCGrad on the cross-encoder gives 0.257 / 0.758 ±
+#   0.009 / 0.711 ± 0.037 (overall 0.623 ± 0.009, two seeds) against `cross-encoding`'s
+#   0.259 / 0.716 ± 0.044 / 0.681 ± 0.054 (0.605 ± 0.023), inside its wide spread.
+#   Adding SMART at report 001's settings gives 0.258 / 0.740 / 0.717 (sym-KL), 0.262 /
+#   0.750 / 0.722 (KL) and 0.258 / 0.740 / 0.717 (KL, then sym-KL), overall
+#   0.619-0.624: nothing visible over PCGrad alone, and SST stays at its majority class.
+#   Report 001 saw SMART 2 ahead on SST (0.500 against 0.460), the three within 0.003
+#   on STS.
 # - **Sym-KL and KL-then-sym-KL gave bit-identical runs.** At ε = 1e-6 and η = 1e-3, one
 #   ascent step overshoots the box in almost every coordinate, so the projection leaves
 #   δ = ε sign(g): the ascent's divergence matters only through the *signs* of its
 #   gradient, and near δ = 0 the KL and the symmetrised KL have gradients of the same
 #   direction. The variants can only differ in the final term, which is why `kl` (KL in
-#   both) differs and `kl_then_symkl` does not. Report 001 used smart-pytorch, which
-#   rescales δ to ∞-norm 1 whatever ε is (the `bert_core.smart` docstring), so its
-#   perturbations were about 10⁶ times larger than ε, and its variants could differ.
+#   both) differs and `kl_then_symkl` does not. Report 001 adapted smart-pytorch, whose
+#   step rescales δ to ∞-norm 1 whatever ε is (the `bert_core.smart` docstring); with
+#   that step its perturbations were about 10⁶ times ε, and its variants could differ.
 #
 # ## Summary
 #

@@ -300,8 +300,8 @@ plt.show()
 #
 # - **Report 004's grid: no combination leaves the baseline's band.** Every one of the
 #   eight rows lands within 0.495-0.505 overall. On this model SST and Quora stay at (or
-#   within 0.02 of) their majority classes in every row; only STS moves, and within
-#   0.19-0.25, about two baseline spreads either way. The one consistent sign is small:
+#   within 0.02 of) their majority classes in every row; only STS moves, within
+#   0.19-0.23, about one baseline spread either way. The one consistent sign is small:
 #   all four SMART rows move SST off its majority class (0.258-0.273 against 0.257 in
 #   every baseline seed), and none of them helps STS (0.188-0.206 against 0.211).
 # - **Report 004 saw small gains as well**, from one seed each: its best dev row
