@@ -191,6 +191,8 @@ def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
     ("simultaneous", 5, {"curriculum": "hybrid"}),
     ("simultaneous", 3, {"loss_balancing": "dwa", "dwa_window": 1}),
     ("simultaneous", 3, {"pcgrad": True, "smart": "smart-surgery", "pair_encoding": {"similarity": "cross"}}),
+    # SMART replaying the clean pass's dropout masks (the momentum copy in train mode)
+    ("simultaneous", 3, {"smart": "smart-surgery", "smart_options": {"dropout": "shared"}}),
 ])
 def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at,
                                                   options):
