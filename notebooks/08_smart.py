@@ -208,7 +208,8 @@ for mode, dropout in (("eval", "independent"), ("train", "independent"), ("train
     model.train(mode == "train")
     for epsilon in (0.0, 1e-6, 1e-4, 1e-2):
         torch.manual_seed(0)
-        settings = SmartSettings(epsilon=epsilon, sigma=min(epsilon, 1e-5), step_size=epsilon, dropout=dropout)
+        settings = SmartSettings(epsilon=epsilon, sigma=min(epsilon, 1e-5), step_size=epsilon,
+                                 dropout=dropout)
         _, terms = Smart(model, settings).outputs_and_penalties(model, batch)
         rows[(f"{mode} mode, {dropout} masks" if mode == "train" else "eval mode (no dropout)",
               f"epsilon={epsilon:g}")] = {k: f"{v.item():.2e}" for k, v in terms.items()}
@@ -282,7 +283,8 @@ pd.DataFrame({name: vars(s) for name, s in SMART_SETTINGS.items()}).T
 #   001's settings under each of its three divergences.
 #
 # Seeds: the committed `cpu` runs of the baseline, `sbert-heads-mean` and `cross-encoding`
-# have 3 (notebooks 05-06), `cross-pcgrad` 2, and every SMART row 1 (a SMART run costs about 2.7 baseline
+# have 3 (notebooks 05-06), `cross-pcgrad` and the two SMART rows on `sbert-heads-mean`
+# 2, and every other SMART row 1 (a SMART run costs about 2.7 baseline
 # runs on this machine's two cores; more seeds are exercise 5).
 
 # %%
@@ -290,7 +292,8 @@ rows_004 = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart
 rows_001 = ["cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
             "cross-pcgrad-smart-kl-then-symkl"]
 seeds = {**dict.fromkeys(rows_004 + rows_001, (0,)), "multitask-baseline": (0, 1, 2),
-         "sbert-heads-mean": (0, 1, 2), "cross-encoding": (0, 1, 2), "cross-pcgrad": (0, 1)}
+         "sbert-heads-mean": (0, 1, 2), "cross-encoding": (0, 1, 2), "cross-pcgrad": (0, 1),
+         "sbert-mean-smart": (0, 1), "sbert-mean-smart-shared": (0, 1)}
 configs = [preset(name, profile.name, seeds=seeds[name]) for name in rows_004 + rows_001]
 settings_table(configs, ["pair_encoding", "pcgrad", "smart", "smart_options"])
 
@@ -379,18 +382,19 @@ plt.show()
 #   0.205 (overall 0.501) against 0.257 / 0.632 / 0.211 ± 0.020 (0.498 ± 0.003). That
 #   model does not leave the majority classes of SST and Quora in this budget (notebook
 #   05), and SMART does not change that.
-# - **On the model that learns, SMART holds it back.** `sbert-mean-smart` reaches 0.287 /
-#   0.648 / 0.766 (overall 0.606) against 0.379 ± 0.021 / 0.678 ± 0.012 / 0.804 ± 0.003
-#   (0.653 ± 0.011), and its training losses fall more slowly (third epoch: 1.53 / 0.65 /
-#   1.11 against 1.33 / 0.59 / 0.39). SMART is a regulariser and a trust region: it
+# - **On the model that learns, SMART holds it back.** `sbert-mean-smart` reaches 0.282 ±
+#   0.007 / 0.647 ± 0.001 / 0.762 ± 0.005 (overall 0.603 ± 0.004, two seeds) against
+#   0.379 ± 0.021 / 0.678 ± 0.012 / 0.804 ± 0.003 (0.653 ± 0.011), and its training
+#   losses fall more slowly (seed 0's third epoch: 1.53 / 0.65 / 1.11 against 1.33 /
+#   0.59 / 0.39). SMART is a regulariser and a trust region: it
 #   pays off when a model overfits (the reports trained 10 epochs on the full data and
 #   saw training accuracy above 90%, "A SMARTer minBERT" 4.4). 150 steps of 8 examples
 #   underfit, and a brake only slows them.
 # - **With the clean pass's dropout masks shared, the brake is gone.**
-#   `sbert-mean-smart-shared` reaches 0.340 / 0.700 / 0.816 (overall 0.649): the same
-#   overall score as the model without SMART, with SST about two spreads lower and
-#   Quora and STS about two (Quora) and four (STS) spreads higher, from one seed. Its
-#   R_s averaged 4e-7 (SST) to 2e-5 (STS), 10⁴ times less than with independent masks:
+#   `sbert-mean-smart-shared` reaches 0.344 ± 0.006 / 0.703 ± 0.005 / 0.810 ± 0.009
+#   (overall 0.651 ± 0.002, two seeds): the same overall score as the model without
+#   SMART, SST lower and Quora higher by about two of the baseline's spreads, STS the
+#   same. Its R_s averaged 4e-7 (SST) to 2e-5 (STS), 10⁴ times less than with independent masks:
 #   at ε = 1e-4, δ barely moves the outputs (section 2), so what acts is the Bregman
 #   term (0.008-0.13). What slowed `sbert-mean-smart` was λ_s = 5 times the
 #   disagreement of two dropout masks, not the adversarial perturbation.
@@ -431,8 +435,8 @@ plt.show()
 # - In training, with independent dropout masks (the packages' way, and the default), R_s
 #   at the reports' ε is the disagreement of two masks, not δ's effect; shared masks
 #   (`smart_options={"dropout": "shared"}`) measure δ alone. On the model that learns
-#   here, the first slowed training (overall 0.606 against 0.653), the second did not
-#   (0.649).
+#   here, the first slowed training (overall 0.603 against 0.653), the second did not
+#   (0.651).
 # - A SMART step costs about 2.7 baseline steps and twice the memory.
 #
 # ## Exercises

@@ -166,7 +166,8 @@ grid = ["multitask-baseline", "smart", "pcgrad", "sts-swap", "smart-pcgrad", "sm
         "smart-pcgrad-swap"]
 learning = ["sbert-heads-mean", "sbert-mean-smart", "sbert-mean-pcgrad", "sbert-mean-smart-pcgrad"]
 seeds = {**dict.fromkeys(grid + learning, (0,)), "multitask-baseline": (0, 1, 2), "sts-swap": (0, 1, 2),
-         "pcgrad": (0, 1), "pcgrad-swap": (0, 1), "sbert-heads-mean": (0, 1, 2)}
+         "pcgrad": (0, 1), "pcgrad-swap": (0, 1), "sbert-heads-mean": (0, 1, 2),
+         "sbert-mean-smart": (0, 1)}
 configs = [preset(name, profile.name, seeds=seeds[name]) for name in grid + learning]
 cpu = load_results(configs, "cpu")
 print(provenance_line(cpu))
@@ -239,8 +240,9 @@ conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].un
 # way, on its baseline: notebook 05's model (bi-encoded pairs, CLS pooling, the
 # concatenation heads). The baseline and `sts-swap` rows are notebook 06's committed
 # runs. Seeds: 3 for those two (and for `sbert-heads-mean`), 2 for the PCGrad rows
-# without SMART, 1 for every other row (a SMART run costs about 2.7 baseline runs here;
-# more seeds are exercise 4). The runs were trained above, in section 3.
+# without SMART and for `sbert-mean-smart`, 1 for every other row (a SMART run costs
+# about 2.7 baseline runs here; more seeds are exercise 4). The runs were trained above,
+# in section 3.
 
 # %%
 settings_table(configs, ["smart", "pcgrad", "augmentation"])
@@ -312,13 +314,13 @@ plt.show()
 #   from the model without it: 0.382 / 0.670 / 0.802 against 0.379 ± 0.021 / 0.678 ±
 #   0.012 / 0.804 ± 0.003. That is what section 3 predicts: near-orthogonal task
 #   gradients leave PCGrad almost nothing to remove.
-# - **SMART on `sbert-heads-mean`** costs: SST 0.287, Quora 0.648, STS 0.766 (overall
-#   0.606 against 0.653 ± 0.011). Notebook 08 shows why: at 150 steps the model is
+# - **SMART on `sbert-heads-mean`** costs: SST 0.282, Quora 0.647, STS 0.762 (overall
+#   0.603 ± 0.004 over two seeds, against 0.653 ± 0.011). Notebook 08 shows why: at 150 steps the model is
 #   still underfitting, and SMART's terms hold it back (its third-epoch training losses
 #   are 1.53 / 0.65 / 1.11 against 1.33 / 0.59 / 0.39). Adding PCGrad to it changes
-#   nothing (0.280 / 0.662 / 0.772, overall 0.609 against 0.606). Notebook 08's
+#   nothing (0.280 / 0.662 / 0.772, overall 0.609 against 0.603). Notebook 08's
 #   `sbert-mean-smart-shared`, SMART with the clean pass's dropout masks, does not pay
-#   that cost (overall 0.649).
+#   that cost (overall 0.651).
 # - **Cost.** PCGrad's runs took 1.2-1.5x the baseline's time here, more than the
 #   benchmark's 1.02x: with batches of 8 short sentences, copying 3 × 22.7 M gradient
 #   entries per step is a fixed cost the small batch does not hide. SMART's took 2.5-3x.
