@@ -104,6 +104,13 @@ _METRIC_LABEL = {"sst": "SST dev accuracy", "cfimdb": "CFIMDB dev accuracy", "qu
                  "sts": "STS dev Pearson r"}
 
 
+def _moving_mean(steps: np.ndarray, values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``window``-step mean of ``values`` (shorter when there are fewer), at the steps
+    where each window ends."""
+    width = max(1, min(window, values.size))
+    return steps[width - 1:], np.convolve(values, np.ones(width) / width, mode="valid")
+
+
 def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
     """Per task, the training loss per step (moving average over ``window`` steps) and the
     dev metric per epoch, one line per labelled run (a seed record of ``run_experiment``)."""
@@ -115,9 +122,7 @@ def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
             if steps.size == 0:
                 continue
             losses = np.array([v for _, t, v in run["losses"] if t == task])
-            width = max(1, min(window, losses.size))
-            smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
-            axes[0, column].plot(steps[width - 1:], smooth, color=f"C{color}", label=label)
+            axes[0, column].plot(*_moving_mean(steps, losses, window), color=f"C{color}", label=label)
             epochs = [e["epoch"] for e in run["epochs"]]
             axes[1, column].plot(epochs, [e["dev"][task] for e in run["epochs"]], "o-", color=f"C{color}",
                                  label=label)
@@ -226,10 +231,8 @@ def plot_smart_penalties(runs: dict[str, list], window: int = 10) -> Figure:
                 points = [(s, v) for s, t, k, v in rows if t == task and k == kind]
                 if not points:
                     continue
-                steps, values = map(np.asarray, zip(*points))
-                width = max(1, min(window, values.size))
-                smooth = np.convolve(values, np.ones(width) / width, mode="valid")
-                ax.plot(steps[width - 1:], np.maximum(smooth, 1e-12), style, color=f"C{color}",
+                at, smooth = _moving_mean(*map(np.asarray, zip(*points)), window)
+                ax.plot(at, np.maximum(smooth, 1e-12), style, color=f"C{color}",
                         label=f"{task} ({label})" if len(runs) > 1 else task)
     for ax, title in zip(axes[0], ("R_s: adversarial smoothness", "D_Breg: distance to the momentum copy")):
         ax.set_yscale("log")
@@ -284,9 +287,7 @@ def plot_gradient_cosines(rows: list, group: str = "all", window: int = 10) -> F
     for color, pair in enumerate(dict.fromkeys(p for _, g, p, _ in rows if g == group)):
         steps, values = map(np.asarray, zip(*[(s, c) for s, g, p, c in rows if g == group and p == pair]))
         ax.plot(steps, values, ".", color=f"C{color}", markersize=2, alpha=0.4)
-        width = max(1, min(window, values.size))
-        ax.plot(steps[width - 1:], np.convolve(values, np.ones(width) / width, mode="valid"),
-                color=f"C{color}", label=pair)
+        ax.plot(*_moving_mean(steps, values, window), color=f"C{color}", label=pair)
     ax.axhline(0, color="black", lw=1)
     ax.set_xlabel("step")
     ax.set_ylabel("cosine between task gradients")

@@ -64,7 +64,7 @@ from bert_core.multitask import TASK_KINDS, MultitaskBERT, TaskBatch
 
 __all__ = ["SMART_LOSSES", "SMART_DROPOUT", "RandomDraws", "SmartSettings", "SMART_SETTINGS",
            "smart_settings", "divergence", "adversarial_perturbation", "adversarial_regulariser",
-           "divergence_along", "MomentumTeacher", "Smart"]
+           "per_token_unit", "random_corner", "divergence_along", "MomentumTeacher", "Smart"]
 
 SMART_LOSSES = ("symkl", "kl", "kl_then_symkl")
 SMART_DROPOUT = ("independent", "shared")
@@ -204,6 +204,18 @@ def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean
     gradients reaching the model through both outputs (arguments as there)."""
     delta = adversarial_perturbation(f, embeds, clean, kind, settings, mask)
     return divergence(kind, f(embeds + delta), clean, _forms(settings.loss)[1])
+
+
+def per_token_unit(direction: Tensor) -> Tensor:
+    """``direction`` ``[N, T, C]`` scaled so that each token's largest coordinate is ±1
+    (∞-norm 1 per token, the geometry of SMART's ε-ball); an all-zero token stays zero."""
+    return direction / direction.abs().amax(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def random_corner(shape: Sequence[int], mask: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """A random corner of the per-token ∞-norm box: every coordinate ±1 on the real tokens
+    (``mask`` ``[N, T]``), 0 on the padding; the largest perturbation of that radius."""
+    return torch.randn(tuple(shape), generator=generator).sign() * mask.unsqueeze(-1).float()
 
 
 @torch.no_grad()

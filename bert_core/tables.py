@@ -19,7 +19,8 @@ from bert_core.experiment import ExperimentConfig, ExperimentResult
 from bert_core.results import PROJECT_ROOT
 
 __all__ = ["REPORTS", "published_results", "published_rows", "results_table", "ours", "settings_table",
-           "side_by_side", "provenance_line", "results_to_show", "conflict_rates"]
+           "side_by_side", "provenance_line", "results_to_show", "conflict_rates",
+           "penalty_means"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -143,10 +144,16 @@ def conflict_rates(rows: Sequence[Sequence]) -> pd.DataFrame:
     frame = pd.DataFrame(list(rows), columns=["step", "group", "pair", "cosine"])
     if frame.empty:
         return pd.DataFrame(columns=["conflict", "mean cosine", "mean |cosine|", "steps"])
-    groups, pairs = list(dict.fromkeys(frame["group"])), list(dict.fromkeys(frame["pair"]))
     named = {"conflict": ("conflict", "mean"), "mean cosine": ("cosine", "mean"),
              "mean |cosine|": ("size", "mean"), "steps": ("step", "nunique")}
-    table = frame.assign(conflict=frame["cosine"] < 0, size=frame["cosine"].abs()).groupby(
+    # sort=False keeps the order in which the run recorded the groups and pairs
+    return frame.assign(conflict=frame["cosine"] < 0, size=frame["cosine"].abs()).groupby(
         ["group", "pair"], sort=False).agg(**named)
-    order = sorted(table.index, key=lambda key: (groups.index(key[0]), pairs.index(key[1])))
-    return table.loc[order]
+
+
+def penalty_means(runs: Mapping[str, Sequence[Sequence]]) -> pd.DataFrame:
+    """From SMART runs' ``record["smart"]`` rows ``[step, task, term, value]`` (by label): the
+    mean of each penalty (``adversarial`` R_s, ``bregman`` D_Breg) per task, one column per run."""
+    columns = ["step", "task", "term", "value"]
+    return pd.DataFrame({label: pd.DataFrame(list(rows), columns=columns).groupby(["term", "task"])["value"]
+                         .mean() for label, rows in runs.items()})

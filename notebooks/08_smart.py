@@ -48,9 +48,12 @@ from bert_core.smart import (
     adversarial_regulariser,
     divergence,
     divergence_along,
+    per_token_unit,
+    random_corner,
 )
 from bert_core.tables import (
     ours,
+    penalty_means,
     provenance_line,
     published_rows,
     results_table,
@@ -163,10 +166,9 @@ radii = np.logspace(-4, -0.5, 15)
 torch.manual_seed(0)
 one_step = SmartSettings(epsilon=1e-3, sigma=1e-5, step_size=1e-3)
 delta = adversarial_perturbation(f, embeds, clean, "similarity", one_step, batch.attention_mask)
-mask = batch.attention_mask.unsqueeze(-1).float()
-adversarial = delta / delta.abs().amax(dim=-1, keepdim=True).clamp_min(1e-12)
+adversarial = per_token_unit(delta)
 generator = torch.Generator().manual_seed(0)
-random_corners = [torch.randn(embeds.shape, generator=generator).sign() * mask for _ in range(20)]
+random_corners = [random_corner(embeds.shape, batch.attention_mask, generator) for _ in range(20)]
 curves = {"adversarial direction": [divergence_along(f, embeds, "similarity", adversarial, radii)],
           "random corners of the box": [divergence_along(f, embeds, "similarity", d, radii)
                                         for d in random_corners]}
@@ -359,10 +361,7 @@ plots.save_figure(fig, "08_smart_penalties", source)
 plt.show()
 
 # %%
-columns = ["step", "task", "term", "value"]
-means = {name: pd.DataFrame(rows, columns=columns).groupby(["term", "task"])["value"].mean()
-         for name, rows in penalties.items()}
-pd.DataFrame(means).apply(lambda column: column.map(lambda v: f"{v:.2e}"))
+penalty_means(penalties).apply(lambda column: column.map(lambda v: f"{v:.2e}"))
 
 # %% [markdown]
 # ### 5.4 All of them, seed by seed

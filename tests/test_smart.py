@@ -19,6 +19,8 @@ from bert_core.smart import (
     adversarial_regulariser,
     divergence,
     divergence_along,
+    per_token_unit,
+    random_corner,
     smart_settings,
 )
 from bert_core.tokenizer import Tokenizer
@@ -113,15 +115,14 @@ def test_outputs_move_fastest_along_the_adversarial_direction(models):
     torch.manual_seed(0)
     settings = SmartSettings(epsilon=1e-3, sigma=1e-5, step_size=1e-3)
     delta = adversarial_perturbation(f, embeds, f(embeds), "similarity", settings, batch.attention_mask)
-    adversarial = delta / delta.abs().amax(-1, keepdim=True).clamp_min(1e-12)
+    adversarial = per_token_unit(delta)
     assert divergence_along(f, embeds, "similarity", adversarial, [0.0]) == [0.0]
     radii = [1e-3, 1e-2]
     along = divergence_along(f, embeds, "similarity", adversarial, radii)
     assert along[0] < along[1]
     generator = torch.Generator().manual_seed(0)
-    mask = batch.attention_mask.unsqueeze(-1).float()
     for _ in range(5):
-        corner = torch.randn(embeds.shape, generator=generator).sign() * mask
+        corner = random_corner(embeds.shape, batch.attention_mask, generator)
         assert divergence_along(f, embeds, "similarity", corner, radii[:1])[0] < along[0]
 
 
