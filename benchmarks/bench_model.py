@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 import transformers
 
-from bert_core.model import BertModel
-from bert_core.optim import AdamW
-from bert_core.weights import resolve_checkpoint
+from bert_core.bert.model import BertModel
+from bert_core.bert.optim import AdamW
+from bert_core.bert.weights import resolve_checkpoint
 
 B, T = 32, 48
 

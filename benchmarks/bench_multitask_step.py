@@ -48,7 +48,7 @@ def _sentence(tokens: int, generator: torch.Generator) -> str:
 
 
 def _batches(batch: int, tokens: int):
-    from bert_core.data import PairExample, SentimentExample
+    from bert_core.multitask.data import PairExample, SentimentExample
 
     g = torch.Generator().manual_seed(0)
     return {
@@ -67,12 +67,12 @@ def _peak_mb(device: torch.device) -> float:
 
 
 def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -> dict:
-    from bert_core.multitask import MultitaskBERT
-    from bert_core.optim import AdamW
-    from bert_core.pcgrad import GradientSurgery
-    from bert_core.smart import SMART_SETTINGS, Smart
-    from bert_core.tokenizer import Tokenizer
-    from bert_core.train import _batch_loss, optimisation_step
+    from bert_core.bert.optim import AdamW
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.multitask.model import MultitaskBERT
+    from bert_core.training.loop import _batch_loss, optimisation_step
+    from bert_core.training.pcgrad import GradientSurgery
+    from bert_core.training.smart import SMART_SETTINGS, Smart
 
     device = torch.device(device_name)
     torch.manual_seed(0)

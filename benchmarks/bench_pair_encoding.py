@@ -30,11 +30,11 @@ from pathlib import Path
 
 import torch
 
-from bert_core.data import PairExample, data_dir, load_task, sample_data_dir, task_file
-from bert_core.evaluate import predict
-from bert_core.multitask import MultitaskBERT
-from bert_core.pooling import sentence_embeddings
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import PairExample, data_dir, load_task, sample_data_dir, task_file
+from bert_core.multitask.evaluate import predict
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.pooling import sentence_embeddings
 
 CHECKPOINT = "minilm-l6"
 

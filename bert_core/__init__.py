@@ -4,10 +4,10 @@ The library behind the multitask-minbert notebooks: every model, loss, optimiser
 data reader lives here, once, tested; the notebooks explain and run them.
 """
 
-from bert_core.config import BertConfig
-from bert_core.model import BertModel
-from bert_core.optim import AdamW
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.config import BertConfig
+from bert_core.bert.model import BertModel
+from bert_core.bert.optim import AdamW
+from bert_core.bert.tokenizer import Tokenizer
 
 __version__ = "0.1.0"
 __all__ = ["BertConfig", "BertModel", "AdamW", "Tokenizer", "__version__"]

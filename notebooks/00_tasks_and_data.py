@@ -39,10 +39,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from bert_core import data, describe, plots
-from bert_core.notebook import setup, show_source, versions
-from bert_core.results import PROJECT_ROOT, load_artefact, save_artefact
-from bert_core.tokenizer import Tokenizer
+from bert_core.multitask import data
+from bert_core.course import describe
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.experiments.store import load_artefact, save_artefact
+from bert_core.files import PROJECT_ROOT
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(f"profile {profile.name}: {'the sample set' if profile.uses_sample_data else 'the course data'}")

@@ -30,11 +30,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import attention, plots
-from bert_core.embeddings import BertEmbeddings
-from bert_core.model import BertModel
-from bert_core.notebook import setup, show_source, versions
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert import attention
+from bert_core.course import plots
+from bert_core.bert.embeddings import BertEmbeddings
+from bert_core.bert.model import BertModel
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 checkpoint = "minilm-l6"  # small and offline in every profile: this notebook only reads it

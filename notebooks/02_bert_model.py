@@ -33,13 +33,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bert_core import data, plots, weights
-from bert_core.layers import BertLayer
-from bert_core.model import BertModel
-from bert_core.notebook import setup, show_source, versions
-from bert_core.pooling import sentence_embeddings
-from bert_core.results import load_artefact, save_artefact
-from bert_core.tokenizer import Tokenizer
+from bert_core.multitask import data
+from bert_core.course import plots
+from bert_core.bert import weights
+from bert_core.bert.layers import BertLayer
+from bert_core.bert.model import BertModel
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.multitask.pooling import sentence_embeddings
+from bert_core.experiments.store import load_artefact, save_artefact
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(profile)

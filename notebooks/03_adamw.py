@@ -27,9 +27,9 @@
 import matplotlib.pyplot as plt
 import torch
 
-from bert_core import plots
-from bert_core.notebook import setup, show_source, versions
-from bert_core.optim import AdamW
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.bert.optim import AdamW
 
 profile = setup(seed=0)
 print(f"profile {profile.name} (this notebook runs the same in every profile)")

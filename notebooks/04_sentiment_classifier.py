@@ -31,15 +31,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import data, plots
-from bert_core.experiment import PROFILE_DEFAULTS, load_results, preset, run_experiment
-from bert_core.heads import SentimentHead
-from bert_core.losses import task_loss
-from bert_core.multitask import MultitaskBERT
-from bert_core.notebook import setup, show_source, versions
-from bert_core.pooling import sentence_embeddings
-from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
-from bert_core.tokenizer import Tokenizer
+from bert_core.multitask import data
+from bert_core.course import plots
+from bert_core.experiments import caps_table, load_results, preset, run_experiment
+from bert_core.multitask.heads import SentimentHead
+from bert_core.training.losses import task_loss
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.multitask.pooling import sentence_embeddings
+from bert_core.course.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(profile)
@@ -112,7 +113,7 @@ print(f"cross-entropy {by_hand:.4f}; a uniform guess would give ln 5 = {torch.lo
 # then your profile's caps, then what you pass. Here are the caps:
 
 # %%
-pd.DataFrame(PROFILE_DEFAULTS).T.fillna("")
+pd.DataFrame(caps_table()).T.fillna("")
 
 # %% [markdown]
 # The `cpu` caps keep a run to a few minutes on two CPU cores: a fixed subset of 400

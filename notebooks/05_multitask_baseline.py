@@ -33,17 +33,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import plots
-from bert_core.evaluate import overall_score
-from bert_core.experiment import load_results, preset, run_experiment
-from bert_core.heads import ConcatPairHead
-from bert_core.losses import task_loss
-from bert_core.multitask import MultitaskBERT
-from bert_core.notebook import setup, show_source, versions
-from bert_core.results import load_artefact
-from bert_core.sampling import step_tasks, steps_per_epoch
-from bert_core.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
-from bert_core.tokenizer import Tokenizer
+from bert_core.course import plots
+from bert_core.multitask.evaluate import overall_score
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.multitask.heads import ConcatPairHead
+from bert_core.training.losses import task_loss
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.experiments.store import load_artefact
+from bert_core.training.sampling import step_tasks, steps_per_epoch
+from bert_core.course.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(profile)

@@ -36,17 +36,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import plots
-from bert_core.augmentation import AUGMENTATIONS, sts_swap
-from bert_core.data import PairExample, load_task
-from bert_core.experiment import load_results, preset, run_experiment
-from bert_core.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
-from bert_core.losses import multiple_negatives_ranking_loss
-from bert_core.multitask import MultitaskBERT
-from bert_core.notebook import setup, show_source, versions
-from bert_core.pooling import pool
-from bert_core.results import PROJECT_ROOT
-from bert_core.tables import (
+from bert_core.course import plots
+from bert_core.training.augmentation import AUGMENTATIONS, sts_swap
+from bert_core.multitask.data import PairExample, load_task
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.multitask.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
+from bert_core.training.losses import multiple_negatives_ranking_loss
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.multitask.pooling import pool
+from bert_core.files import PROJECT_ROOT
+from bert_core.course.tables import (
     ours,
     provenance_line,
     published_rows,
@@ -55,8 +55,8 @@ from bert_core.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.tokenizer import Tokenizer
-from bert_core.train import RANKING_MIN_SCORE
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.training.ranking import RANKING_MIN_SCORE
 
 profile = setup(seed=0)
 print(profile)

@@ -32,12 +32,12 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bert_core import plots
-from bert_core.experiment import load_results, preset, run_experiment
-from bert_core.losses import dwa_weights
-from bert_core.notebook import setup, show_source, versions
-from bert_core.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
-from bert_core.tables import (
+from bert_core.course import plots
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.training.losses import dwa_weights
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.training.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
+from bert_core.course.tables import (
     ours,
     provenance_line,
     published_rows,
@@ -46,7 +46,8 @@ from bert_core.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.train import training_data
+from bert_core.training.datasets import training_data
+from bert_core.training.loop import schedule_for
 
 profile = setup(seed=0)
 print(profile)
@@ -67,9 +68,9 @@ print(versions())
 
 # %%
 config = preset("imbalanced-simultaneous", profile.name)
-sizes = {t: len(examples) for t, examples in training_data(config).items()}
+sizes = {t: len(examples) for t, examples in training_data(config, profile.data_dir).items()}
 full = {t: len(examples) for t, examples in training_data(preset("imbalanced-simultaneous", profile.name,
-                                                                   train_limit=None)).items()}
+                                                                   train_limit=None), profile.data_dir).items()}
 pd.DataFrame({"in the files": full, "per_task cap 400": limited_sizes(full, 400),
               "total cap 3 x 400": limited_sizes(full, 400, "total"), "this profile": sizes})
 
@@ -119,8 +120,7 @@ samplers = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proport
 
 def schedule_of(name: str) -> Schedule:
     c = preset(name, profile.name)
-    data_sizes = {t: len(e) for t, e in training_data(c).items()}
-    return Schedule(data_sizes, c.batch_size, c.epochs, 0, c.sampling, c.epoch_length, c.curriculum)
+    return schedule_for(c, training_data(c, profile.data_dir), seed=0)
 
 
 fig = plots.plot_task_batches({name.replace("sampling-", "").replace("imbalanced-", ""): schedule_of(name)
@@ -140,7 +140,7 @@ plt.show()
 
 # %%
 tenth = preset("quora-tenth", profile.name)
-{t: len(e) for t, e in training_data(tenth).items()}
+{t: len(e) for t, e in training_data(tenth, profile.data_dir).items()}
 
 # %% [markdown]
 # ## 3. Curricula

@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bert_core import plots
-from bert_core.data import PairExample
-from bert_core.experiment import load_results, preset, run_experiment
-from bert_core.multitask import MultitaskBERT
-from bert_core.notebook import setup, show_source, versions
-from bert_core.smart import (
+from bert_core.course import plots
+from bert_core.multitask.data import PairExample
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.training.smart import (
     SMART_SETTINGS,
     MomentumTeacher,
     Smart,
@@ -51,7 +51,7 @@ from bert_core.smart import (
     per_token_unit,
     random_corner,
 )
-from bert_core.tables import (
+from bert_core.course.tables import (
     ours,
     penalty_means,
     provenance_line,
@@ -61,7 +61,7 @@ from bert_core.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(profile)

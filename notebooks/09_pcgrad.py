@@ -32,11 +32,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core import plots
-from bert_core.experiment import load_results, preset, run_experiment
-from bert_core.notebook import setup, show_source, versions
-from bert_core.pcgrad import GradientSurgery, project_conflicting, surgery_weights
-from bert_core.tables import (
+from bert_core.course import plots
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.training.pcgrad import GradientSurgery, project_conflicting, surgery_weights
+from bert_core.course.tables import (
     conflict_rates,
     ours,
     provenance_line,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from bert_core.config import BertConfig
-from bert_core.data import data_dir, sample_data_dir
-from bert_core.weights import resolve_checkpoint
+from bert_core.bert.config import BertConfig
+from bert_core.bert.weights import resolve_checkpoint
+from bert_core.multitask.data import data_dir, sample_data_dir
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
 
     from safetensors.torch import save_file
 
-    from bert_core.model import BertModel
+    from bert_core.bert.model import BertModel
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
@@ -62,7 +62,7 @@ def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
 @pytest.fixture
 def isolated_outputs(tmp_path, monkeypatch) -> Path:
     """Runs and results of the test go to a temporary folder, not the repository."""
-    from bert_core import results
+    from bert_core.experiments import store as results
 
     monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr(results, "PROJECT_ROOT", tmp_path)

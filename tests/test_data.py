@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bert_core.data import (
+from bert_core.multitask.data import (
     DataWarning,
     PairExample,
     SentimentExample,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core import train
-from bert_core.experiment import make_config
-from bert_core.heads import HEADS, build_head, head_encoding
+from bert_core.experiments import make_config
+from bert_core.multitask.data import sample_data_dir
+from bert_core.multitask.heads import HEADS, build_head, head_encoding
+from bert_core.training.loop import train_run
 
 C = 16
 PAIR_HEADS = [(kind, name) for kind in ("paraphrase", "similarity") for name in HEADS[kind]]
@@ -71,7 +72,7 @@ def test_runs_train_with_other_heads(tiny_checkpoint, isolated_outputs, heads):
     # 9 examples in batches of 4: the last batch of a pass has one example (BatchNorm's edge case)
     config = make_config("heads", "smoke", checkpoint=str(tiny_checkpoint), epochs=1, batch_size=4,
                          max_length=32, train_limit=9, dev_limit=6, predict_test=False, heads=heads)
-    record = train.train_run(config, 0, progress=False)
+    record = train_run(config, 0, sample_data_dir(), progress=False)
     assert set(record["best"]) == {"sst", "quora", "sts"} and record["epochs"][0]["train_loss"]["sts"] > 0
 
 
@@ -85,7 +86,7 @@ def test_unknown_head_names_the_choices():
 def test_multiple_negatives_ranking_loss_by_hand():
     import math
 
-    from bert_core.losses import multiple_negatives_ranking_loss
+    from bert_core.training.losses import multiple_negatives_ranking_loss
 
     u = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     v = torch.tensor([[2.0, 0.0], [1.0, 1.0]])
@@ -95,8 +96,8 @@ def test_multiple_negatives_ranking_loss_by_hand():
 
 
 def test_sts_swap_doubles_sts_only_and_reverses_the_pairs():
-    from bert_core.augmentation import augment
-    from bert_core.data import load_task, sample_data_dir
+    from bert_core.multitask.data import load_task, sample_data_dir
+    from bert_core.training.augmentation import augment
 
     sts = load_task("sts", "train", sample_data_dir())
     out = augment("sts", sts, ["sts_swap"])

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from bert_core.losses import balanced_terms, combine_losses, dwa_weights
+from bert_core.training.losses import balanced_terms, combine_losses, dwa_weights
 
 PREVIOUS = {"sst": 1.2, "quora": 0.5, "sts": 2.0}
 BEFORE = {"sst": 1.5, "quora": 0.5, "sts": 2.5}  # ratios 0.8, 1.0, 0.8

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.config import BertConfig
-from bert_core.model import BertModel
-from bert_core.tokenizer import Tokenizer
-from bert_core.weights import load_pretrained_weights
+from bert_core.bert.config import BertConfig
+from bert_core.bert.model import BertModel
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.bert.weights import load_pretrained_weights
 
 transformers = pytest.importorskip("transformers")
 

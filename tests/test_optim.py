@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from bert_core.optim import AdamW
+from bert_core.bert.optim import AdamW
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ORACLE = SHARED / "reference" / "course_oracles" / "optimizer_test.npy"

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import replace
 
 import pytest
 import torch
 
-from bert_core import train
-from bert_core.data import PairExample
-from bert_core.experiment import make_config
-from bert_core.heads import build_head
-from bert_core.model import BertModel
-from bert_core.multitask import MultitaskBERT
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.model import BertModel
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.experiments import make_config
+from bert_core.multitask.data import PairExample, sample_data_dir
+from bert_core.multitask.heads import build_head
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training import plugins
+from bert_core.training.hooks import Extension
+from bert_core.training.loop import train_run
 
 PAIRS = [PairExample("a", "A man is playing a guitar.", "Someone plays music.", 3.4),
          PairExample("b", "Cats sleep.", "The stock market fell sharply on Monday morning.", 0.2)]
@@ -114,7 +118,7 @@ def test_cross_encoded_runs_train_and_predict(tiny_checkpoint, isolated_outputs,
     config = make_config("cross", "smoke", checkpoint=str(tiny_checkpoint), epochs=1, batch_size=4,
                          max_length=32, train_limit=8, dev_limit=6, pair_encoding=pair_encoding,
                          heads={"paraphrase": "cross_mlp"} if pair_encoding == "cross" else {})
-    record = train.train_run(config, 0, progress=False)
+    record = train_run(config, 0, sample_data_dir(), progress=False)
     assert set(record["best"]) == {"sst", "quora", "sts"}
     scores = record["dev_predictions"]["sts"]["predictions"]
     assert all(0 <= s <= 5 for s in scores)  # the tanh head's promise, through the whole pipeline
@@ -123,37 +127,36 @@ def test_cross_encoded_runs_train_and_predict(tiny_checkpoint, isolated_outputs,
 def test_ranking_loss_trains_on_high_scored_pairs_for_the_first_half(tiny_checkpoint, isolated_outputs,
                                                                       monkeypatch):
     calls = []
-    original = train._batch_loss
 
-    def spy(model, tokenizer, task, examples, device, ranking=False, smart=None):
-        calls.append((task, ranking, [e.label for e in examples]))
-        return original(model, tokenizer, task, examples, device, ranking, smart)
+    class Spy(Extension):  # registered last, it sees each task's final source
+        def source(self, task, epoch, source):
+            def loss(model, tokenizer, task, examples, device):
+                calls.append((task, source.stream, [e.label for e in examples]))
+                return source.loss(model, tokenizer, task, examples, device)
+            return replace(source, loss=loss)
 
-    monkeypatch.setattr(train, "_batch_loss", spy)
+    monkeypatch.setitem(plugins.PLUGINS, "spy", lambda config, model, train: Spy())
     config = make_config("mnr", "smoke", checkpoint=str(tiny_checkpoint), epochs=4, batch_size=4,
                          max_length=32, epoch_length=2, dev_limit=4, predict_test=False,
                          heads={"similarity": "cosine"}, sts_loss="mnr_then_mse")
     assert config.ranking_epochs == 2
-    record = train.train_run(config, 0, progress=False)
-    sts = [(ranking, labels) for task, ranking, labels in calls if task == "sts"]
+    record = train_run(config, 0, sample_data_dir(), progress=False)
+    sts = [(stream == "sts-ranking", labels) for task, stream, labels in calls if task == "sts"]
     assert [ranking for ranking, _ in sts] == [True] * 4 + [False] * 4  # 2 steps an epoch, 2 of 4 epochs
     assert all(label >= 4 for ranking, labels in sts if ranking for label in labels)
     assert any(label < 4 for ranking, labels in sts if not ranking for label in labels)
-    assert not any(ranking for task, ranking, _ in calls if task != "sts")
+    assert all(stream == task for task, stream, _ in calls if task != "sts")
     assert len(record["epochs"]) == 4
 
 
-def test_ranking_loss_needs_positive_pairs(tiny_checkpoint, isolated_outputs):
+def test_ranking_loss_needs_positive_pairs(tiny_checkpoint, isolated_outputs, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample_data_dir(), data)
+    (data / "sts-train.csv").write_text("\tid\tsentence1\tsentence2\tsimilarity\n0\tx\ta\tb\t1.0\n")
     config = make_config("mnr", "smoke", checkpoint=str(tiny_checkpoint), epochs=2, batch_size=4,
-                         train_limit=1, dev_limit=2, predict_test=False, sts_loss="mnr_then_mse")
-    low = [PairExample("x", "a", "b", 1.0)]
-    with pytest.MonkeyPatch.context() as m:
-        smoke_data = train.PROFILES["smoke"].data_dir
-        m.setattr(train, "training_data", lambda config: {
-            task: low if task == "sts" else train.fixed_subset(train.load_task(task, "train", smoke_data), 2,
-                                                               task, "train") for task in config.tasks})
-        with pytest.raises(ValueError, match="none of the 1 training pairs is; raise train_limit"):
-            train.train_run(config, 0, progress=False)
+                         train_limit=2, dev_limit=2, predict_test=False, sts_loss="mnr_then_mse")
+    with pytest.raises(ValueError, match="none of the 1 training pairs is; raise train_limit"):
+        train_run(config, 0, data, progress=False)
 
 
 @pytest.mark.parametrize("depth", [0, 1, 5])
@@ -167,11 +170,11 @@ def test_head_depth_is_configurable(tiny_checkpoint, depth):
 
 
 def test_every_preset_builds_in_every_profile_and_carries_to_cpu():
-    from bert_core.experiment import PRESETS, preset
-    from bert_core.profiles import PROFILES
+    from bert_core.experiments import PRESETS, in_profile, preset
+    from bert_core.experiments.profiles import PROFILES
 
     for name in PRESETS:
         for profile in PROFILES:
             config = preset(name, profile, seeds=(0, 1, 2))
-            carried = config.in_profile("cpu")
+            carried = in_profile(config, "cpu")
             assert carried == preset(name, "cpu", seeds=(0, 1, 2)), (name, profile)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.pcgrad import GradientSurgery, project_conflicting, surgery_weights
-from bert_core.tables import conflict_rates
+from bert_core.course.tables import conflict_rates
+from bert_core.training.pcgrad import GradientSurgery, project_conflicting, surgery_weights
 
 
 def test_two_conflicting_gradients_by_hand():
@@ -62,10 +62,10 @@ def test_gram_form_equals_the_algorithm_as_written(tasks):
 
 
 def test_gradient_surgery_on_a_real_model(tiny_checkpoint):
-    from bert_core.data import PairExample, SentimentExample
-    from bert_core.losses import task_loss
-    from bert_core.multitask import MultitaskBERT
-    from bert_core.tokenizer import Tokenizer
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.multitask.data import PairExample, SentimentExample
+    from bert_core.multitask.model import MultitaskBERT
+    from bert_core.training.losses import task_loss
 
     tokenizer = Tokenizer.from_pretrained(tiny_checkpoint).with_max_length(32)
     model = MultitaskBERT.from_pretrained(tiny_checkpoint).eval()  # no dropout: the same terms twice

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.model import BertModel
-from bert_core.pooling import POOLINGS, max_pool, mean_pool, pool, sentence_embeddings
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.model import BertModel
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.pooling import POOLINGS, max_pool, mean_pool, pool, sentence_embeddings
 
 
 @pytest.mark.parametrize("pooling", POOLINGS)

@@ -7,9 +7,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core import train
-from bert_core.experiment import make_config
-from bert_core.sampling import (
+from bert_core.experiments import make_config
+from bert_core.multitask.data import sample_data_dir
+from bert_core.training.datasets import training_data
+from bert_core.training.loop import train_run
+from bert_core.training.run_folder import run_dir
+from bert_core.training.sampling import (
     Schedule,
     annealing_alpha,
     batches_per_task,
@@ -94,10 +97,10 @@ def test_limits_per_task_or_as_a_share_of_a_total():
 
 def test_training_data_subsamples_a_fixed_fraction_before_the_limit(tiny_checkpoint):
     config = make_config("sub", "smoke", checkpoint=str(tiny_checkpoint), subsample={"quora": 0.5})
-    full = train.training_data(make_config("full", "smoke", checkpoint=str(tiny_checkpoint)))
-    half = train.training_data(config)
+    full = training_data(make_config("full", "smoke", checkpoint=str(tiny_checkpoint)), sample_data_dir())
+    half = training_data(config, sample_data_dir())
     assert len(half["quora"]) == round(0.5 * len(full["quora"])) and half["sst"] == full["sst"]
-    assert half["quora"] == train.training_data(config)["quora"]  # the same subset every time
+    assert half["quora"] == training_data(config, sample_data_dir())["quora"]  # the same subset every time
     assert {e.id for e in half["quora"]} <= {e.id for e in full["quora"]}
     with pytest.raises(ValueError, match="fraction"):
         make_config("bad", "smoke", subsample={"quora": 1.5})
@@ -117,9 +120,9 @@ def test_hybrid_first_epoch_trains_only_the_heads(tiny_checkpoint, isolated_outp
     config = make_config("hybrid", "smoke", checkpoint=str(tiny_checkpoint), epochs=1, batch_size=4,
                          max_length=32, train_limit=8, dev_limit=4, predict_test=False, finetune_lr=1e-3,
                          curriculum="hybrid")
-    record = train.train_run(config, 0, progress=False)
+    record = train_run(config, 0, sample_data_dir(), progress=False)
     assert record["epoch_batches"] == [{"sst": 2, "quora": 2, "sts": 2}]
     before = load_file(str(tiny_checkpoint / "model.safetensors"))
-    after = load_file(str(train.run_dir(config, 0) / "best.safetensors"))
+    after = load_file(str(run_dir(config, 0) / "best.safetensors"))
     for key, value in before.items():
         assert torch.equal(after[f"bert.{key}"], value), key  # the encoder was frozen all epoch

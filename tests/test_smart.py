@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data import PairExample, SentimentExample
-from bert_core.experiment import make_config
-from bert_core.multitask import MultitaskBERT
-from bert_core.smart import (
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.experiments import make_config
+from bert_core.multitask.data import PairExample, SentimentExample
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.smart import (
     SMART_SETTINGS,
     MomentumTeacher,
     RandomDraws,
@@ -23,7 +24,6 @@ from bert_core.smart import (
     random_corner,
     smart_settings,
 )
-from bert_core.tokenizer import Tokenizer
 
 SENTENCES = [SentimentExample(f"s{i}", s, i % 5) for i, s in enumerate(
     ["a gripping, funny film", "dull and far too long", "it is a movie", "not bad at all"])]

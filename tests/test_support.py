@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-import bert_core.results as results
-from bert_core.data import PairExample, sample_data_dir
-from bert_core.describe import describe_tasks, label_summary, token_lengths
-from bert_core.profiles import get_profile
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course.describe import describe_tasks, label_summary, token_lengths
+from bert_core.experiments import store as results
+from bert_core.experiments.profiles import get_profile
+from bert_core.files import PROJECT_ROOT
+from bert_core.multitask.data import PairExample, sample_data_dir
 
 
 def test_profile_from_environment(monkeypatch):
@@ -57,7 +58,7 @@ def test_describe_counts_and_lengths():
 
 def test_notebooks_are_paired_and_in_sync():
     jupytext = pytest.importorskip("jupytext")
-    notebooks = sorted((results.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    notebooks = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
     assert notebooks, "no notebooks found"
     for source in notebooks:
         ipynb = source.with_suffix(".ipynb")
@@ -70,7 +71,7 @@ def test_notebooks_are_paired_and_in_sync():
 
 
 def test_main_job_stops_at_once_without_the_course_data(monkeypatch, tmp_path):
-    from bert_core.execute import check_data
+    from bert_core.course.execute import check_data
 
     monkeypatch.setenv("BERT_CORE_DATA", str(tmp_path))
     with pytest.raises(SystemExit, match=r"(?s)cpu profile reads the course data.*bert_core.data download"):
@@ -83,7 +84,7 @@ def test_committed_notebooks_write_nothing_to_stderr():
     every run, so strict nbval fails on them; progress bars live in NBVAL_IGNORE_OUTPUT cells."""
     import json
 
-    for path in sorted(results.PROJECT_ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")):
+    for path in sorted(PROJECT_ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")):
         for number, cell in enumerate(json.loads(path.read_text())["cells"]):
             if cell["cell_type"] != "code" or "NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]):
                 continue

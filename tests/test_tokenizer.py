@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bert_core.data import load_task
-from bert_core.tokenizer import Tokenizer
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import load_task
 
 transformers = pytest.importorskip("transformers")
 

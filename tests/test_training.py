@@ -10,21 +10,27 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core import evaluate, train
-from bert_core.checkpoint import latest_checkpoint, load_weights
-from bert_core.data import load_task, sample_data_dir
-from bert_core.experiment import (
+from bert_core.bert.model import BertModel
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.experiments import (
     ExperimentConfig,
     ExperimentResult,
+    in_profile,
     load_result,
     make_config,
     preset,
     run_experiment,
 )
-from bert_core.model import BertModel
-from bert_core.multitask import MultitaskBERT
-from bert_core.sampling import TaskStream, step_tasks, steps_per_epoch
-from bert_core.tokenizer import Tokenizer
+from bert_core.experiments import run as experiments_run
+from bert_core.experiments.__main__ import main as cli_main
+from bert_core.multitask import evaluate
+from bert_core.multitask.data import load_task, sample_data_dir
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training import hooks
+from bert_core.training.checkpoint import latest_checkpoint, load_weights
+from bert_core.training.loop import TrainingDiverged, train_run
+from bert_core.training.run_folder import run_dir
+from bert_core.training.sampling import TaskStream, step_tasks, steps_per_epoch
 
 # -- metrics and prediction files ------------------------------------------------------
 
@@ -167,37 +173,44 @@ def _tiny(name: str, tiny_checkpoint, **overrides) -> ExperimentConfig:
 
 
 def _final_weights(config: ExperimentConfig, seed: int = 0) -> dict[str, torch.Tensor]:
-    folder = train.run_dir(config, seed)
+    folder = run_dir(config, seed)
     assert latest_checkpoint(folder) is None and not list(folder.glob("checkpoint-*"))  # finished
     return load_file(str(folder / "last.safetensors"))
 
 
 def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
-    first = train.train_run(_tiny("a", tiny_checkpoint), 0, progress=False)
-    second = train.train_run(_tiny("b", tiny_checkpoint), 0, progress=False)
+    first = train_run(_tiny("a", tiny_checkpoint), 0, sample_data_dir(), progress=False)
+    second = train_run(_tiny("b", tiny_checkpoint), 0, sample_data_dir(), progress=False)
     assert first["epochs"] == second["epochs"] and first["losses"] == second["losses"]
-    other = train.train_run(_tiny("c", tiny_checkpoint), 1, progress=False)
+    other = train_run(_tiny("c", tiny_checkpoint), 1, sample_data_dir(), progress=False)
     assert other["losses"] != first["losses"]
+
+
+# The plain case runs in the fast suite; the extensions' cases are the slow matrix.
+SLOW = pytest.mark.slow
 
 
 @pytest.mark.parametrize("sampling,stop_at,options", [
     ("simultaneous", 3, {}),
-    ("round_robin", 7, {}),
-    ("simultaneous", 3, {"pair_encoding": "cross"}),
+    pytest.param("round_robin", 7, {}, marks=SLOW),
+    pytest.param("simultaneous", 3, {"pair_encoding": "cross"}, marks=SLOW),
     # killed in the ranking epoch: the positives' stream resumes where it was
-    ("simultaneous", 3, {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"}),
+    pytest.param("simultaneous", 3, {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"},
+                 marks=SLOW),
     # issue 5: drawn tasks, a curriculum with a frozen epoch, DWA, PCGrad, SMART's momentum copy
-    ("annealed", 7, {"epoch_length": "sum"}),
-    ("simultaneous", 5, {"curriculum": "hybrid"}),
-    ("simultaneous", 3, {"loss_balancing": "dwa", "dwa_window": 1}),
-    ("simultaneous", 3, {"pcgrad": True, "smart": "smart-surgery", "pair_encoding": {"similarity": "cross"}}),
+    pytest.param("annealed", 7, {"epoch_length": "sum"}, marks=SLOW),
+    pytest.param("simultaneous", 5, {"curriculum": "hybrid"}, marks=SLOW),
+    pytest.param("simultaneous", 3, {"loss_balancing": "dwa", "dwa_window": 1}, marks=SLOW),
+    pytest.param("simultaneous", 3, {"pcgrad": True, "smart": "smart-surgery",
+                                     "pair_encoding": {"similarity": "cross"}}, marks=SLOW),
     # SMART replaying the clean pass's dropout masks (the momentum copy in train mode)
-    ("simultaneous", 3, {"smart": "smart-surgery", "smart_options": {"dropout": "shared"}}),
+    pytest.param("simultaneous", 3, {"smart": "smart-surgery", "smart_options": {"dropout": "shared"}},
+                 marks=SLOW),
 ])
 def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at,
                                                   options):
     whole = _tiny("whole", tiny_checkpoint, sampling=sampling, **options)
-    whole_record = train.train_run(whole, 0, progress=False)
+    whole_record = train_run(whole, 0, sample_data_dir(), progress=False)
 
     class Killed(Exception):
         pass
@@ -208,9 +221,9 @@ def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outp
 
     broken = _tiny("broken", tiny_checkpoint, sampling=sampling, **options)
     with pytest.raises(Killed):
-        train.train_run(broken, 0, progress=False, on_step=kill)
-    assert latest_checkpoint(train.run_dir(broken, 0))["step"] < stop_at
-    resumed_record = train.train_run(broken, 0, progress=False)
+        train_run(broken, 0, sample_data_dir(), progress=False, on_step=kill)
+    assert latest_checkpoint(run_dir(broken, 0))["step"] < stop_at
+    resumed_record = train_run(broken, 0, sample_data_dir(), progress=False)
 
     expected, actual = _final_weights(whole), _final_weights(broken)
     assert expected.keys() == actual.keys()
@@ -222,7 +235,7 @@ def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outp
 
 def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_checkpoint, isolated_outputs,
                                                                      monkeypatch):
-    real_loss = train.task_loss
+    real_loss = hooks.task_loss
     calls = {"n": 0}
 
     def poisoned(task, outputs, labels):
@@ -230,11 +243,11 @@ def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_checkpo
         loss = real_loss(task, outputs, labels)
         return loss * math.nan if calls["n"] == 8 else loss  # step 3, second task (quora)
 
-    monkeypatch.setattr(train, "task_loss", poisoned)
+    monkeypatch.setattr(hooks, "task_loss", poisoned)
     config = _tiny("nan", tiny_checkpoint)
-    with pytest.raises(train.TrainingDiverged, match=r"quora loss is nan at step 3 .*checkpoint-0000002"):
-        train.train_run(config, 0, progress=False)
-    folder = train.run_dir(config, 0)
+    with pytest.raises(TrainingDiverged, match=r"quora loss is nan at step 3 .*checkpoint-0000002"):
+        train_run(config, 0, sample_data_dir(), progress=False)
+    folder = run_dir(config, 0)
     assert latest_checkpoint(folder)["step"] == 2
     model = MultitaskBERT(BertModel.from_pretrained(tiny_checkpoint))
     load_weights(model, folder / "checkpoint-0000002.safetensors")  # loads, every key matches
@@ -243,7 +256,7 @@ def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_checkpo
 def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated_outputs, monkeypatch):
     config = _tiny("reuse", tiny_checkpoint, seeds=(0, 1), predict_test=True)
     result = run_experiment(config, progress=False)
-    folder = train.run_dir(config, 1)
+    folder = run_dir(config, 1)
     for name in ("config.json", "metrics.json", "best.safetensors", "last.safetensors"):
         assert (folder / name).exists(), name
     assert not (folder / "latest.json").exists()  # finished: nothing to resume
@@ -259,7 +272,7 @@ def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated
     def no_training(*args, **kwargs):
         raise AssertionError("a stored run with the same hash should be reused")
 
-    monkeypatch.setattr(train, "train_run", no_training)
+    monkeypatch.setattr(experiments_run, "train_run", no_training)
     again = run_experiment(config, progress=False)
     assert again.seed_metrics() == result.seed_metrics()
     assert load_result(config).seed_metrics() == result.seed_metrics()
@@ -269,7 +282,7 @@ def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated
 
 
 def test_cli_trains_a_preset_with_overrides(tiny_checkpoint, isolated_outputs, capsys):
-    code = train._main(["sst-finetune", "--profile", "smoke", "--name", "cli", "--seeds", "0",
+    code = cli_main(["sst-finetune", "--profile", "smoke", "--name", "cli", "--seeds", "0",
                         "--set", f"checkpoint={tiny_checkpoint}", "--set", "epochs=1",
                         "--set", "train_limit=8",
                         "--set", "finetune_lr=1e-4", "--set", "predict_test=false"])
@@ -279,12 +292,12 @@ def test_cli_trains_a_preset_with_overrides(tiny_checkpoint, isolated_outputs, c
     assert load_result(make_config("cli", "smoke", checkpoint=str(tiny_checkpoint), tasks=("sst",),
                                    epochs=1, train_limit=8, finetune_lr=1e-4, predict_test=False)) is not None
     with pytest.raises(SystemExit):
-        train._main(["sst-finetune", "--set", "sampling=annealing"])
+        cli_main(["sst-finetune", "--set", "sampling=annealing"])
 
 
 def test_in_profile_keeps_what_the_config_chose_and_takes_the_other_caps():
     smoke = preset("sst-finetune", "smoke", seeds=(0, 1, 2), finetune_lr=3e-5)
-    cpu = smoke.in_profile("cpu")
+    cpu = in_profile(smoke, "cpu")
     assert (cpu.profile, cpu.tasks, cpu.seeds, cpu.finetune_lr) == ("cpu", ("sst",), (0, 1, 2), 3e-5)
     assert cpu.train_limit == make_config("x", "cpu").train_limit != smoke.train_limit
 
@@ -295,12 +308,12 @@ def test_cli_reads_a_config_file_and_a_runs_config_json(tiny_checkpoint, isolate
     path = isolated_outputs / "mine.json"
     path.write_text(json.dumps({"tasks": ["cfimdb"], "checkpoint": str(tiny_checkpoint), "epochs": 1,
                                 "train_limit": 8, "predict_test": False, "profile": "smoke"}))
-    assert train._main(["--config", str(path)]) == 0
+    assert cli_main(["--config", str(path)]) == 0
     assert "mine (smoke)" in capsys.readouterr().out
     config = make_config("mine", "smoke", tasks=("cfimdb",), checkpoint=str(tiny_checkpoint), epochs=1,
                          train_limit=8, predict_test=False)
-    run_config = train.run_dir(config, 0) / "config.json"  # written by the run, with its seed
-    assert train._main(["--config", str(run_config), "--name", "again"]) == 0
+    run_config = run_dir(config, 0) / "config.json"  # written by the run, with its seed
+    assert cli_main(["--config", str(run_config), "--name", "again"]) == 0
     assert load_result(config).seed_metrics() == load_result(
         make_config("again", "smoke", **{k: getattr(config, k) for k in
                                          ("tasks", "checkpoint", "epochs", "train_limit", "predict_test")})
@@ -308,7 +321,7 @@ def test_cli_reads_a_config_file_and_a_runs_config_json(tiny_checkpoint, isolate
 
 
 def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
-    from bert_core.tables import published_rows, results_table, side_by_side
+    from bert_core.course.tables import published_rows, results_table, side_by_side
 
     config = make_config("t", "smoke", tasks=("sst",), seeds=(0, 1))
     runs = {s: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0,
@@ -324,7 +337,7 @@ def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
 
 
 def test_ours_labels_named_results_and_settings_table_shows_fields():
-    from bert_core.tables import ours, settings_table
+    from bert_core.course.tables import ours, settings_table
 
     runs = {0: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0}}
     results = {n: ExperimentResult(make_config(n, "smoke", tasks=("sst",)), runs) for n in ("a", "b")}
@@ -340,17 +353,17 @@ def test_cli_says_what_is_wrong_with_a_bad_config(tmp_path, capsys):
     broken = tmp_path / "broken.json"
     broken.write_text('{"tasks": ["sst"],\n "epochs": }')
     with pytest.raises(SystemExit):
-        train._main(["--config", str(broken), "--profile", "smoke"])
+        cli_main(["--config", str(broken), "--profile", "smoke"])
     assert "broken.json, line 2" in capsys.readouterr().err
     typo = tmp_path / "typo.json"
     typo.write_text('{"epoch": 3}')
     with pytest.raises(SystemExit):
-        train._main(["--config", str(typo), "--profile", "smoke"])
+        cli_main(["--config", str(typo), "--profile", "smoke"])
     assert "unknown ExperimentConfig field(s) ['epoch']" in capsys.readouterr().err
 
 
 def test_provenance_line_and_which_results_a_notebook_shows():
-    from bert_core.tables import provenance_line, results_to_show
+    from bert_core.course.tables import provenance_line, results_to_show
 
     config = make_config("p", "cpu", tasks=("sst",))
     stored = ExperimentResult(config, {0: {}}, {"command": "make run", "machine": "m", "date": "d"})

@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from bert_core.config import BertConfig
-from bert_core.model import BertModel
-from bert_core.weights import (
+from bert_core.bert.config import BertConfig
+from bert_core.bert.model import BertModel
+from bert_core.bert.weights import (
     checkpoint_key_to_minbert,
     load_pretrained_weights,
     read_checkpoint_state_dict,

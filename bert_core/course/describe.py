@@ -1,0 +1,98 @@
+"""Descriptive statistics of the three tasks' data: sizes, labels, lengths in tokens.
+
+What a student should know before training anything (notebook 00): how many examples
+each split has, how the labels are spread (SST's five classes are not balanced; a third
+of Quora pairs are duplicates; STS scores pile up at whole numbers, where annotators'
+averages land), and how long the inputs are in WordPiece tokens, which sets the cost of
+a batch (attention is quadratic in T) and a sensible ``max_length``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import PairExample, SentimentExample, load_task
+from bert_core.multitask.tasks import TASKS
+
+__all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",
+           "STS_BIN_EDGES", "TASK_SPLITS"]
+
+# STS histogram bins of 0.2 centred on 0.0, 0.2, ..., 5.0 (26 bins): edges at multiples of
+# 0.2 would split the whole-number spikes unevenly by float rounding.
+STS_BIN_EDGES = np.arange(-0.1, 5.2, 0.2)
+
+# The three multitask tasks (CFIMDB is the part-1 sentiment set, described too).
+TASK_SPLITS = {"sst": ("train", "dev", "test"), "quora": ("train", "dev"),
+               "sts": ("train", "dev", "test"), "cfimdb": ("train", "dev", "test")}
+
+
+def token_lengths(examples: list, tokenizer: Tokenizer, batch_size: int = 512) -> np.ndarray:
+    """Tokens per input including special tokens: ``[CLS] s [SEP]`` for a sentence,
+    ``[CLS] a [SEP] b [SEP]`` for a pair (the cross-encoder's input), untruncated."""
+    tokenizer = tokenizer.with_max_length(1_000_000)  # count every token, cut none
+    lengths = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        if isinstance(chunk[0], SentimentExample):
+            enc = tokenizer([e.sentence for e in chunk])
+        else:
+            enc = tokenizer([e.sentence1 for e in chunk], [e.sentence2 for e in chunk])
+        lengths.append(enc["attention_mask"].sum(dim=1).numpy())
+    return np.concatenate(lengths) if lengths else np.zeros(0, dtype=int)
+
+
+def label_summary(task: str, examples: list) -> dict[str, Any]:
+    """Counts per class (SST, CFIMDB, Quora) or the score distribution (STS)."""
+    labels = [e.label for e in examples if e.label is not None]
+    if not labels:
+        return {}
+    if TASKS[task].kind == "similarity":
+        scores = np.asarray(labels, dtype=float)
+        return {
+            "mean": round(float(scores.mean()), 3),
+            "std": round(float(scores.std()), 3),
+            "share_whole_numbers": round(float(np.mean(scores == np.round(scores))), 3),
+            "histogram_0.2": np.histogram(scores, bins=STS_BIN_EDGES)[0].tolist(),
+        }
+    counts = Counter(int(y) for y in labels)
+    return {"counts": {str(k): counts[k] for k in sorted(counts)}}
+
+
+def describe_tasks(folder: str | Path, tokenizer: Tokenizer) -> dict[str, dict[str, Any]]:
+    """Per task and split: size, label summary, and token-length percentiles."""
+    summary: dict[str, dict[str, Any]] = {}
+    for task, splits in TASK_SPLITS.items():
+        for split in splits:
+            examples = load_task(task, split, folder)
+            lengths = token_lengths(examples, tokenizer)
+            summary[f"{task}/{split}"] = {
+                "examples": len(examples),
+                "labels": label_summary(task, examples),
+                "tokens": {
+                    "median": int(np.median(lengths)),
+                    "p90": int(np.percentile(lengths, 90)),
+                    "p99": int(np.percentile(lengths, 99)),
+                    "max": int(lengths.max()),
+                    "over_512": int((lengths > 512).sum()),
+                },
+            }
+    return summary
+
+
+def pair_or_sentence(example: SentimentExample | PairExample) -> str:
+    if isinstance(example, SentimentExample):
+        return example.sentence
+    return f"{example.sentence1}  ||  {example.sentence2}"
+
+
+def summary_table(summary: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``describe_tasks``' sizes and token lengths as one row per task/split."""
+    rows = {key: {"examples": s["examples"], **{f"tokens {k}": v for k, v in s["tokens"].items()}}
+            for key, s in summary.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")

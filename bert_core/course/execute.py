@@ -1,0 +1,129 @@
+"""The main job: execute the course notebooks top to bottom in a profile.
+
+``python -m bert_core.execute --profile cpu`` runs every ``notebooks/NN_*.py`` (the
+jupytext source) in a fresh kernel with ``BERT_CORE_PROFILE`` set. Notebooks write their
+artefacts to ``results/<profile>/`` and figures to ``figures/<profile>/``.
+
+- ``smoke``: the executed notebooks replace ``notebooks/NN_*.ipynb``. These are the
+  committed notebooks, checked by ``pytest --nbval``.
+- ``cpu`` / ``gpu``: the executed notebooks go to ``runs/notebooks/<profile>/``, and then
+  the smoke notebooks are executed again, so that their tables of committed ``<profile>``
+  results show the new numbers.
+
+Training runs (notebooks 04 on) load a stored result whose settings match instead of
+training again; ``--retrain`` trains every run afresh (``BERT_CORE_REUSE=0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from bert_core.experiments.profiles import PROFILES
+from bert_core.files import PROJECT_ROOT
+from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
+
+__all__ = ["notebook_sources", "check_data", "execute_notebook", "execute_all"]
+
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+
+
+def notebook_sources(only: list[str] | None = None) -> list[Path]:
+    sources = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    if only:
+        sources = [p for p in sources if p.name[:2] in only]
+    return sources
+
+
+def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 3600) -> float:
+    """Execute one jupytext source in ``profile``; write the executed ``.ipynb``; seconds."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(source)
+    _stable_cell_ids(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    old = os.environ.get("BERT_CORE_PROFILE")
+    os.environ["BERT_CORE_PROFILE"] = profile  # the kernel inherits the environment
+    start = time.perf_counter()
+    try:
+        client = NotebookClient(
+            nb, kernel_name="python3", timeout=timeout, record_timing=False,
+            resources={"metadata": {"path": str(source.parent)}},
+        )
+        client.execute()
+    finally:
+        if old is None:
+            os.environ.pop("BERT_CORE_PROFILE", None)
+        else:
+            os.environ["BERT_CORE_PROFILE"] = old
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(nb, target, fmt="ipynb")
+    return time.perf_counter() - start
+
+
+def check_data(profile: str) -> None:
+    """Fail before any kernel starts if the profile needs the course data and has none."""
+    folder = PROFILES[profile].data_dir
+    if not task_file("sst", "train", folder).exists():
+        raise SystemExit(
+            f"The {profile} profile reads the course data, and {folder} has none.\n"
+            f"  online:  {DOWNLOAD_COMMAND}\n"
+            "  offline: BERT_CORE_DATA=/path/to/the/data (on the course machines: "
+            "BERT_CORE_DATA=../shared/data/cs224n)\n"
+            "  or the sample set: BERT_CORE_PROFILE=smoke make run"
+        )
+
+
+def _stable_cell_ids(nb) -> None:
+    """Cell ids from the cells' content, not random: a rerun that changes nothing leaves
+    the committed .ipynb byte for byte as it was."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}:{cell.source}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
+def execute_all(profile: str, only: list[str] | None = None) -> None:
+    # Kernels run in notebooks/: a relative BERT_CORE_DATA must not change meaning there.
+    if os.environ.get("BERT_CORE_DATA"):
+        os.environ["BERT_CORE_DATA"] = str(Path(os.environ["BERT_CORE_DATA"]).expanduser().resolve())
+    check_data(profile)
+    os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
+    passes = [profile] if profile == "smoke" else [profile, "smoke"]
+    for current in passes:
+        for source in notebook_sources(only):
+            if current == "smoke":
+                target = source.with_suffix(".ipynb")
+            else:
+                target = PROJECT_ROOT / "runs" / "notebooks" / current / source.with_suffix(".ipynb").name
+            seconds = execute_notebook(source, current, target)
+            print(f"[{current}] {source.name}: {seconds:.0f} s -> {target.relative_to(PROJECT_ROOT)}",
+                  flush=True)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bert_core.execute", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default=None, choices=list(PROFILES),
+                        help="default: $BERT_CORE_PROFILE, else gpu with CUDA, else cpu")
+    parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 00,02")
+    parser.add_argument("--retrain", action="store_true",
+                        help="train every run again instead of loading stored results with the same settings")
+    args = parser.parse_args(argv)
+    if args.retrain:
+        os.environ["BERT_CORE_REUSE"] = "0"  # the kernels inherit it
+    from bert_core.experiments.profiles import get_profile
+
+    profile = get_profile(args.profile).name
+    only = args.only.split(",") if args.only else None
+    execute_all(profile, only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,316 @@
+"""Plots the notebooks draw, each saved under ``figures/<profile>/<name>.png``.
+
+Plotting lives here, not in the notebooks, so that a figure is drawn the same way
+wherever it appears and a notebook cell stays one call long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+from bert_core.course.describe import STS_BIN_EDGES
+from bert_core.files import PROJECT_ROOT
+from bert_core.multitask.tasks import TASKS
+
+__all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
+           "plot_similarity_scatter", "plot_training_curves", "plot_comparison", "plot_task_batches",
+           "plot_perturbation_profile", "plot_smart_penalties", "plot_gradient_surgery",
+           "plot_gradient_cosines", "plot_conflict_rates"]
+
+SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
+
+
+def save_figure(fig: Figure, name: str, profile: str) -> Path:
+    """Save ``fig`` as ``figures/<profile>/<name>.png`` (stable name, fixed metadata)."""
+    path = PROJECT_ROOT / "figures" / profile / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def plot_label_distributions(
+    sst_labels: Sequence[int], quora_labels: Sequence[float], sts_scores: Sequence[float]
+) -> Figure:
+    """SST classes, Quora balance and the STS score histogram, side by side."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    counts = np.bincount(np.asarray(sst_labels, dtype=int), minlength=5)
+    axes[0].bar(SST_NAMES, counts, color="tab:blue")
+    axes[0].set_title("SST-5: sentiment classes")
+    axes[0].tick_params(axis="x", labelrotation=30)
+    q = np.bincount(np.asarray(quora_labels, dtype=int), minlength=2)
+    axes[1].bar(["not duplicate", "duplicate"], q, color=["tab:gray", "tab:orange"])
+    axes[1].set_title("Quora: paraphrase balance")
+    axes[2].hist(sts_scores, bins=STS_BIN_EDGES, color="tab:green", edgecolor="white")
+    axes[2].set_title("STS-B: similarity scores (bins of 0.2, centred)")
+    axes[2].set_xlabel("score")
+    for ax in axes:
+        ax.set_ylabel("examples")
+    fig.tight_layout()
+    return fig
+
+
+def plot_token_lengths(lengths: dict[str, np.ndarray]) -> Figure:
+    """Histograms of input lengths in tokens, one panel per input kind."""
+    fig, axes = plt.subplots(1, len(lengths), figsize=(4.3 * len(lengths), 3.2))
+    for ax, (label, values) in zip(np.atleast_1d(axes), lengths.items()):
+        ax.hist(values, bins=30, color="tab:purple", edgecolor="white")
+        ax.axvline(np.median(values), color="black", linestyle="--", linewidth=1)
+        ax.set_title(f"{label} (median {int(np.median(values))})")
+        ax.set_xlabel("tokens")
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention(
+    probs: np.ndarray, tokens: Sequence[str], title: str = "", ax: Axes | None = None
+) -> Figure:
+    """A ``[T, T]`` attention map: row i is where token i looks."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.42 * len(tokens) + 2, 0.42 * len(tokens) + 1))
+    else:
+        fig = ax.figure
+    ax.imshow(probs, cmap="viridis", vmin=0.0, vmax=float(np.max(probs)))
+    ax.set_xticks(range(len(tokens)), tokens, rotation=90)
+    ax.set_yticks(range(len(tokens)), tokens)
+    ax.set_xlabel("attended to (key)")
+    ax.set_ylabel("attending (query)")
+    ax.set_title(title)
+    return fig
+
+
+def plot_similarity_scatter(gold: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
+    """Gold STS score against each method's cosine similarity."""
+    fig, axes = plt.subplots(1, len(predictions), figsize=(4.5 * len(predictions), 3.6), sharey=True)
+    for ax, (label, pred) in zip(np.atleast_1d(axes), predictions.items()):
+        ax.scatter(gold, pred, s=8, alpha=0.5)
+        r = np.corrcoef(gold, pred)[0, 1]
+        ax.set_title(f"{label}: Pearson r = {r:.3f}")
+        ax.set_xlabel("gold similarity (0-5)")
+    np.atleast_1d(axes)[0].set_ylabel("cosine similarity")
+    fig.tight_layout()
+    return fig
+
+
+_METRIC_LABEL = {name: f"{task.title} dev {'Pearson r' if task.metric == 'pearson' else 'accuracy'}"
+                 for name, task in TASKS.items()}
+
+
+def _moving_mean(steps: np.ndarray, values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``window``-step mean of ``values`` (shorter when there are fewer), at the steps
+    where each window ends."""
+    width = max(1, min(window, values.size))
+    return steps[width - 1:], np.convolve(values, np.ones(width) / width, mode="valid")
+
+
+def plot_training_curves(runs: dict[str, dict], window: int = 10) -> Figure:
+    """Per task, the training loss per step (moving average over ``window`` steps) and the
+    dev metric per epoch, one line per labelled run (a seed record of ``run_experiment``)."""
+    tasks = list(dict.fromkeys(t for run in runs.values() for _, t, _ in run["losses"]))
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.2 * len(tasks), 6.2), squeeze=False)
+    for color, (label, run) in enumerate(runs.items()):
+        for column, task in enumerate(tasks):
+            steps = np.array([s for s, t, _ in run["losses"] if t == task])
+            if steps.size == 0:
+                continue
+            losses = np.array([v for _, t, v in run["losses"] if t == task])
+            axes[0, column].plot(*_moving_mean(steps, losses, window), color=f"C{color}", label=label)
+            epochs = [e["epoch"] for e in run["epochs"]]
+            axes[1, column].plot(epochs, [e["dev"][task] for e in run["epochs"]], "o-", color=f"C{color}",
+                                 label=label)
+    for column, task in enumerate(tasks):
+        axes[0, column].set_title(f"{task}: training loss ({window}-step mean)")
+        axes[0, column].set_xlabel("step")
+        axes[1, column].set_title(_METRIC_LABEL[task])
+        axes[1, column].set_xlabel("epoch")
+        axes[1, column].xaxis.get_major_locator().set_params(integer=True)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+_NOT_GREY = [f"C{i}" for i in range(10) if i != 7]  # grey (C7) marks the baseline
+
+
+def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_acc", "sts_corr", "overall"),
+                    baseline: str | None = None) -> Figure:
+    """One panel per metric: each labelled result's mean over seeds as a bar, its seeds as
+    dots, and (``baseline``, a label) the baseline's mean as a dashed line, so a gain can be
+    read against the seed-to-seed spread."""
+    shown = {label: r for label, r in results.items() if r is not None}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 0.35 * len(shown) + 1.6),
+                             sharey=True, squeeze=False)
+    labels = list(shown)
+    for ax, metric in zip(axes[0], metrics):
+        for row, label in enumerate(labels):
+            values = [m[metric] for m in shown[label].seed_metrics().values() if metric in m]
+            if not values:
+                continue
+            color = "0.6" if label == baseline else _NOT_GREY[row % len(_NOT_GREY)]
+            ax.barh(row, np.mean(values), color=color, alpha=0.5)
+            ax.plot(values, [row] * len(values), "o", color=color, markersize=3)
+        if baseline in shown:
+            base = [m[metric] for m in shown[baseline].seed_metrics().values() if metric in m]
+            if base:
+                ax.axvline(np.mean(base), color="0.3", linestyle="--", linewidth=1)
+        ax.set_title(metric)
+    axes[0, 0].set_yticks(range(len(labels)), labels)
+    axes[0, 0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def plot_task_batches(schedules: dict, title: str = "") -> Figure:
+    """Per schedule (``bert_core.sampling.Schedule``, by label), the cumulative number of
+    batches of each task over every step of the run; dotted lines mark the epochs, and a
+    shaded epoch trains the heads only (the encoder is frozen)."""
+    fig, axes = plt.subplots(1, len(schedules), figsize=(3.6 * len(schedules), 3.2), sharey=True,
+                             squeeze=False)
+    for ax, (label, schedule) in zip(axes[0], schedules.items()):
+        counts = {t: [0] for t in schedule.tasks}
+        for epoch in range(schedule.epochs):
+            plan = schedule.plan(epoch)
+            start = schedule.epoch_start(epoch)
+            if plan.shared_frozen:
+                ax.axvspan(start, start + plan.steps, color="0.9", lw=0)
+            if epoch:
+                ax.axvline(start, color="0.6", ls=":", lw=1)
+            for tasks in plan.step_tasks:
+                for t in schedule.tasks:
+                    counts[t].append(counts[t][-1] + (t in tasks))
+        for t, values in counts.items():
+            ax.plot(range(len(values)), values, label=t)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("step")
+    axes[0][0].set_ylabel("batches so far")
+    axes[0][-1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_perturbation_profile(radii: Sequence[float], curves: dict[str, Sequence[Sequence[float]]],
+                              ylabel: str = "divergence from the clean output") -> Figure:
+    """How far the outputs move as the input embeddings walk a radius r along a direction:
+    per label, one line per direction (a band of many random ones, a line for one)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for color, (label, lines) in enumerate(curves.items()):
+        lines = np.asarray(lines, dtype=float)
+        if len(lines) > 1:
+            ax.fill_between(radii, lines.min(0), lines.max(0), color=f"C{color}", alpha=0.25, lw=0)
+            ax.plot(radii, np.median(lines, 0), color=f"C{color}", label=f"{label} (median, range)")
+        else:
+            ax.plot(radii, lines[0], color=f"C{color}", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("radius r (the ∞-norm of the perturbation)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_smart_penalties(runs: dict[str, list], window: int = 10) -> Figure:
+    """SMART's two penalties over training, per task: R_s (``adversarial``) and D_Breg
+    (``bregman``), a ``window``-step mean of a run's ``record["smart"]`` rows
+    ``[step, task, kind, value]``, one line style per labelled run."""
+    kinds = ("adversarial", "bregman")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), squeeze=False)
+    for style, (label, rows) in zip(("-", "--", ":", "-."), runs.items()):
+        for ax, kind in zip(axes[0], kinds):
+            for color, task in enumerate(dict.fromkeys(t for _, t, _, _ in rows)):
+                points = [(s, v) for s, t, k, v in rows if t == task and k == kind]
+                if not points:
+                    continue
+                at, smooth = _moving_mean(*map(np.asarray, zip(*points)), window)
+                ax.plot(at, np.maximum(smooth, 1e-12), style, color=f"C{color}",
+                        label=f"{task} ({label})" if len(runs) > 1 else task)
+    for ax, title in zip(axes[0], ("R_s: adversarial smoothness", "D_Breg: distance to the momentum copy")):
+        ax.set_yscale("log")
+        ax.set_title(f"{title} ({window}-step mean)", fontsize=10)
+        ax.set_xlabel("step")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
+    return fig
+
+
+def _arrow(ax: Axes, vector: np.ndarray, color: str, label: str, style: str = "-") -> None:
+    ax.annotate("", xy=tuple(vector), xytext=(0, 0),
+                arrowprops={"arrowstyle": "->", "color": color, "lw": 2, "linestyle": style})
+    ax.plot([], [], style, color=color, label=label)
+
+
+def plot_gradient_surgery(cases: dict[str, tuple[Sequence, Sequence]]) -> Figure:
+    """Per labelled case, two task gradients g_1, g_2 in the plane (solid), their PCGrad
+    projections (dashed) and the two updates: the plain sum and the sum after surgery."""
+    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 4.0), squeeze=False)
+    for ax, (label, (grads, projected)) in zip(axes[0], cases.items()):
+        grads = [np.asarray(g, dtype=float) for g in grads]
+        projected = [np.asarray(g, dtype=float) for g in projected]
+        for i, (g, p) in enumerate(zip(grads, projected)):
+            _arrow(ax, g, f"C{i}", f"g_{i + 1}")
+            if not np.allclose(g, p):
+                _arrow(ax, p, f"C{i}", f"g_{i + 1} projected", "--")
+        _arrow(ax, sum(grads), "0.5", "plain sum", ":")
+        _arrow(ax, sum(projected), "black", "PCGrad update")
+        points = np.array([*grads, *projected, sum(grads), sum(projected), np.zeros(2)])
+        low, high = points.min(0) - 0.3, points.max(0) + 0.3
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
+        ax.set_aspect("equal")
+        ax.axhline(0, color="0.85", lw=1)
+        ax.axvline(0, color="0.85", lw=1)
+        ax.set_title(label, fontsize=10)
+    handles, labels = max((ax.get_legend_handles_labels() for ax in axes[0]), key=lambda h: len(h[1]))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def plot_gradient_cosines(rows: list, group: str = "all", window: int = 10) -> Figure:
+    """The cosine between every two tasks' gradients of the shared encoder (``group``: the
+    whole encoder, or one layer group) at every step of a PCGrad run's ``record["gradients"]``
+    rows ``[step, group, pair, cosine]``: the steps as dots, a ``window``-step mean as a line.
+    Below zero the two tasks conflict."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    for color, pair in enumerate(dict.fromkeys(p for _, g, p, _ in rows if g == group)):
+        steps, values = map(np.asarray, zip(*[(s, c) for s, g, p, c in rows if g == group and p == pair]))
+        ax.plot(steps, values, ".", color=f"C{color}", markersize=2, alpha=0.4)
+        ax.plot(*_moving_mean(steps, values, window), color=f"C{color}", label=pair)
+    ax.axhline(0, color="black", lw=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cosine between task gradients")
+    ax.set_title(f"{group}: conflict below zero", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_conflict_rates(rates: pd.DataFrame) -> Figure:
+    """A heatmap of how often (the fraction of steps) each pair of tasks conflicts, per
+    layer group: ``bert_core.tables.conflict_rates``'s ``conflict`` column, pivoted. The
+    colours diverge from 0.5, the rate of two independent random directions."""
+    table = rates["conflict"].unstack("pair")
+    fig, ax = plt.subplots(figsize=(1.6 * table.shape[1] + 2.2, 0.32 * table.shape[0] + 1.2))
+    # white at 0.5: a coin flip, what two unrelated (random) directions give
+    image = ax.imshow(table.to_numpy(), cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(table.shape[1]), table.columns)
+    ax.set_yticks(range(table.shape[0]), table.index)
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                color="white" if abs(value - 0.5) > 0.35 else "black")
+    fig.colorbar(image, ax=ax, label="fraction of steps in conflict")
+    fig.tight_layout()
+    return fig

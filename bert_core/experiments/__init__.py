@@ -1,0 +1,21 @@
+"""Experiments: profiles, presets, the result store, ``run_experiment`` and its command line.
+
+    profiles     the one table of profiles (smoke, cpu, gpu): data, checkpoint, caps
+    presets      the named starting points (plain data); make_config, preset, in_profile
+    result       ExperimentResult: one record per seed, mean and std per metric
+    store        committed results under results/<profile>/: load_result, store_run
+    run          run_experiment: load the stored seeds whose hash matches, train the rest
+    __main__     python -m bert_core.experiments (also python -m bert_core.train)
+
+The names a notebook needs are importable from here.
+"""
+
+from bert_core.experiments.presets import PRESETS, in_profile, make_config, preset
+from bert_core.experiments.profiles import PROFILES, caps_table, get_profile
+from bert_core.experiments.result import ExperimentResult
+from bert_core.experiments.run import run_experiment
+from bert_core.experiments.store import load_result, load_results
+from bert_core.training.config import ExperimentConfig
+
+__all__ = ["PRESETS", "PROFILES", "ExperimentConfig", "ExperimentResult", "caps_table", "get_profile",
+           "in_profile", "load_result", "load_results", "make_config", "preset", "run_experiment"]

@@ -1,0 +1,125 @@
+"""Presets and configs: the named starting points, and configs made in a profile.
+
+A config's fields are resolved in three layers: the dataclass defaults (the reports'
+settings, ``bert_core.training.config``), then the profile's caps
+(``bert_core.experiments.profiles``), then what the caller passes. ``preset`` adds a named
+starting point (``PRESETS``, plain data) in between::
+
+    config = preset("multitask-baseline", profile="cpu", seeds=(0, 1, 2))
+    config = make_config("mine", "cpu", pooling="mean", epochs=1)
+    in_profile(config, "cpu")       # the same experiment under the cpu caps
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from bert_core.experiments.profiles import get_profile
+from bert_core.training.config import ExperimentConfig
+
+__all__ = ["PRESETS", "make_config", "preset", "in_profile"]
+
+# Named starting points, as plain data: ExperimentConfig fields over the defaults and the
+# profile's caps. The pieces several presets share are named first.
+_SBERT_HEADS = {"heads": {"paraphrase": "siamese", "similarity": "cosine_fc"}}
+_SWAP = {"augmentation": ("sts_swap",)}  # "SMART Surgery": stsAug
+# notebook 07: every run keeps the tasks' real size ratio under the profile's cap
+# (train_limit_mode "total") and trains on as many batches per epoch as the data holds
+# ("sum"), so the samplers differ in which task each batch comes from, not in how many
+# batches there are.
+_IMBALANCED = {"train_limit_mode": "total", "epoch_length": "sum"}
+# "Projected Attention" Tables 3-4 start from its model: mean pooling, the siamese
+# paraphrase head and the cosine-of-two-layers STS head (notebook 06's sbert-heads-mean)
+_REPORT_003 = {**_SBERT_HEADS, "pooling": "mean"}
+# notebooks 08 and 09: "SMART Surgery"'s SMART settings (section 4.3)
+_SMART = {"smart": "smart-surgery"}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # the course's part 1 (single-task sentiment) and part 2
+    "sst-pretrain": {"tasks": ("sst",), "mode": "pretrain"},
+    "sst-finetune": {"tasks": ("sst",), "mode": "finetune"},
+    "cfimdb-pretrain": {"tasks": ("cfimdb",), "mode": "pretrain"},
+    "cfimdb-finetune": {"tasks": ("cfimdb",), "mode": "finetune"},
+    "multitask-pretrain": {"mode": "pretrain"},
+    "multitask-baseline": {},
+    "multitask-round-robin": {"sampling": "round_robin"},
+    # notebook 06: pair encodings, heads, pooling, ranking loss, augmentation
+    "cross-encoding": {"pair_encoding": "cross"},  # "A SMARTer minBERT"; "lexicon" in "Maximizing MinBert"
+    "sts-cross": {"pair_encoding": {"similarity": "cross"}},  # "Investigating Methods": Concat
+    "sts-cosine": {"heads": {"similarity": "cosine"}},  # "Investigating Methods": CoSim
+    "sts-cosine-mnr": {"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse"},  # CoSim + MNR
+    # "Projected Attention": the SBERT-style heads, under each pooling
+    "sbert-heads-cls": dict(_SBERT_HEADS),
+    "sbert-heads-mean": {**_SBERT_HEADS, "pooling": "mean"},
+    "sbert-heads-max": {**_SBERT_HEADS, "pooling": "max"},
+    "sts-cosine-mix": {"heads": {"similarity": "cosine_mix"}},  # "Maximizing MinBert": weighted split
+    "mlp-heads-cosine-mix": {"heads": {"sentiment": "mlp", "paraphrase": "mlp", "similarity": "cosine_mix"}},
+    "sts-swap": dict(_SWAP),
+    # notebook 07: sampling, curricula, loss balancing
+    "imbalanced-simultaneous": dict(_IMBALANCED),
+    # "Investigating Methods" 4.2: round robin (its baseline), equitable, annealed
+    "sampling-round-robin": {**_IMBALANCED, "sampling": "round_robin"},
+    "sampling-proportional": {**_IMBALANCED, "sampling": "proportional"},
+    "sampling-annealed": {**_IMBALANCED, "sampling": "annealed"},
+    # "A SMARTer minBERT" 3.2: a random tenth of Quora
+    "quora-tenth": {**_IMBALANCED, "sampling": "proportional", "subsample": {"quora": 0.1}},
+    "mean-imbalanced": {**_IMBALANCED, **_REPORT_003},
+    "mean-squared-loss": {**_IMBALANCED, **_REPORT_003, "loss_balancing": "squared"},
+    "mean-dwa": {**_IMBALANCED, **_REPORT_003, "loss_balancing": "dwa"},
+    "mean-sequential": {**_IMBALANCED, **_REPORT_003, "curriculum": "sequential"},
+    "mean-hybrid": {"train_limit_mode": "total", **_REPORT_003, "curriculum": "hybrid"},
+    # notebooks 08 and 09: "SMART Surgery"'s grid of SMART, PCGrad and STS swap on its
+    # baseline model (CLS pooling, concatenated pair embeddings)
+    "smart": dict(_SMART),
+    "pcgrad": {"pcgrad": True},
+    "smart-pcgrad": {**_SMART, "pcgrad": True},
+    "smart-swap": {**_SMART, **_SWAP},
+    "pcgrad-swap": {"pcgrad": True, **_SWAP},
+    "smart-pcgrad-swap": {**_SMART, "pcgrad": True, **_SWAP},
+    # the same methods on a model that learns all three tasks in the cpu profile: notebook
+    # 06's sbert-heads-mean (mean pooling, siamese paraphrase head, cosine_fc STS head)
+    "sbert-mean-smart": {**_REPORT_003, **_SMART},
+    "sbert-mean-pcgrad": {**_REPORT_003, "pcgrad": True},
+    "sbert-mean-smart-pcgrad": {**_REPORT_003, **_SMART, "pcgrad": True},
+    # SMART as the paper writes f: the extra passes replay the clean pass's dropout masks
+    "sbert-mean-smart-shared": {**_REPORT_003, **_SMART, "smart_options": {"dropout": "shared"}},
+    # "A SMARTer minBERT" Table 1: cross-encoded pairs with PCGrad and SMART at its settings
+    # (section 4.3), under each of its three smoothness losses (section 3.1)
+    "cross-pcgrad": {"pair_encoding": "cross", "pcgrad": True},
+    "cross-pcgrad-smart-symkl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert"},
+    "cross-pcgrad-smart-kl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert",
+                              "smart_options": {"loss": "kl"}},
+    "cross-pcgrad-smart-kl-then-symkl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert",
+                                         "smart_options": {"loss": "kl_then_symkl"}},
+}
+
+
+def make_config(name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """A config named ``name``: the defaults, then the profile's caps, then ``overrides``."""
+    profile_name = get_profile(profile).name
+    known = {f.name for f in fields(ExperimentConfig)} - {"name", "profile"}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; known: {sorted(known)}")
+    return ExperimentConfig(name=name, profile=profile_name,
+                            **{**get_profile(profile_name).caps, **overrides})
+
+
+def preset(preset_name: str, profile: str | None = None, **overrides: Any) -> ExperimentConfig:
+    """A named starting point (``PRESETS``) in a profile, with overrides on top."""
+    if preset_name not in PRESETS:
+        raise ValueError(f"unknown preset {preset_name!r}; choose one of {list(PRESETS)}")
+    overrides.setdefault("name", preset_name)
+    name = overrides.pop("name")
+    return make_config(name, profile, **{**PRESETS[preset_name], **overrides})
+
+
+def in_profile(config: ExperimentConfig, profile: str) -> ExperimentConfig:
+    """The same experiment in another profile: the fields ``config`` sets beyond its own
+    profile's caps are kept, the rest take the other profile's caps. Notebooks use it to
+    look up the committed ``cpu`` runs of the configs they run."""
+    base = make_config(config.name, config.profile)
+    kept = {f.name: getattr(config, f.name) for f in fields(config)
+            if f.name not in ("name", "profile") and getattr(config, f.name) != getattr(base, f.name)}
+    return make_config(config.name, profile, **kept)

@@ -1,0 +1,93 @@
+"""Profiles: one setting, ``BERT_CORE_PROFILE``, that sizes every notebook and run.
+
+==========  ===================  ===========================  ===========================
+profile     checkpoint           data                         purpose
+==========  ===================  ===========================  ===========================
+``smoke``   ``minilm-l6``        the sample set the package   CI and ``pytest --nbval``:
+                                 ships                        every notebook in minutes,
+                                                              the same outputs everywhere
+``cpu``     ``minilm-l6``        the real files               a 2-core laptop, a few
+                                 (``$BERT_CORE_DATA``)        minutes a run
+``gpu``     ``bert-base-uncased``  the real files             the reports' settings on a
+                                                              GPU
+==========  ===================  ===========================  ===========================
+
+Default: ``gpu`` when CUDA is available, else ``cpu``. A profile only sets defaults:
+its ``caps`` are the ``ExperimentConfig`` fields it sets (``bert_core.experiments.presets``
+puts them between the dataclass defaults and what a caller passes), and anything can be
+overridden where it is used. This table is the only place a profile is defined.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import torch
+
+from bert_core.multitask.data import data_dir, sample_data_dir
+
+__all__ = ["Profile", "PROFILES", "get_profile", "caps_table"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    uses_sample_data: bool
+    purpose: str
+    # the ExperimentConfig fields this profile sets (read-only)
+    caps: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caps", MappingProxyType(dict(self.caps)))
+
+    @property
+    def checkpoint(self) -> str:
+        return self.caps["checkpoint"]
+
+    def __str__(self) -> str:
+        data = "the sample set" if self.uses_sample_data else "the course data"
+        return f"profile {self.name}: checkpoint {self.checkpoint}, data from {data}"
+
+    @property
+    def data_dir(self) -> Path:
+        return sample_data_dir() if self.uses_sample_data else data_dir()
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cuda" if self.name == "gpu" and torch.cuda.is_available() else "cpu")
+
+
+# The cpu caps keep one baseline multitask run within about three minutes on two CPU
+# cores (150 steps of 8 examples per task, 3 dev evaluations of 600 examples per task);
+# its finetuning lr is 10x the course's because 150 steps at 1e-5 leave a randomly
+# initialised head almost where it started.
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile("smoke", True, "CI: every notebook on the sample set, minutes",
+                     {"checkpoint": "minilm-l6", "epochs": 2, "batch_size": 8, "max_length": 64,
+                      "eval_batch_size": 32}),
+    "cpu": Profile("cpu", False, "a laptop CPU: the real data, capped",
+                   {"checkpoint": "minilm-l6", "epochs": 3, "batch_size": 8, "max_length": 128,
+                    "train_limit": 400, "dev_limit": 600, "eval_batch_size": 64, "finetune_lr": 1e-4}),
+    "gpu": Profile("gpu", False, "a GPU: full data, the reports' settings",
+                   {"checkpoint": "bert-base-uncased", "epochs": 10, "batch_size": 32, "max_length": 512}),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile, else ``$BERT_CORE_PROFILE``, else gpu/cpu by CUDA availability."""
+    name = name or os.environ.get("BERT_CORE_PROFILE") or (
+        "gpu" if torch.cuda.is_available() else "cpu"
+    )
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r} (BERT_CORE_PROFILE); choose one of {list(PROFILES)}")
+    return PROFILES[name]
+
+
+def caps_table() -> dict[str, dict[str, Any]]:
+    """Each profile's caps, by profile name: the table notebook 04 shows."""
+    return {name: dict(profile.caps) for name, profile in PROFILES.items()}

@@ -1,0 +1,63 @@
+"""One experiment API: ``ExperimentConfig`` in, ``run_experiment`` trains, a result out.
+
+Every table in the notebooks is a list of configurations run through ``run_experiment``::
+
+    config = preset("multitask-baseline", profile="cpu", seeds=(0, 1, 2))
+    result = run_experiment(config)          # loads a finished run, or trains
+    result.summary()                          # mean and std over the seeds
+
+Load-or-train: each seed's run is stored under the hash of its config (every field that
+changes the numbers and differs from its default: not the name, the seed list, or the
+checkpoint cadence; ``bert_core.experiments.store``). ``run_experiment(config)`` reuses a
+stored seed whose hash matches and trains the others (``bert_core.training.loop``);
+``reuse=False`` trains all of them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from bert_core.experiments.profiles import get_profile
+from bert_core.experiments.result import ExperimentResult
+from bert_core.experiments.store import load_result, store_run, stored_meta
+from bert_core.training.config import ExperimentConfig
+from bert_core.training.loop import train_run
+
+__all__ = ["run_experiment"]
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    reuse: bool | None = None,
+    device: torch.device | str | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Train ``config`` once per seed (or load the stored runs) and return the result.
+
+    Args:
+        reuse: load seeds already stored under a matching hash instead of training them
+            (default: True, or ``$BERT_CORE_REUSE=0`` to retrain everything).
+        device: default the profile's (CUDA in ``gpu`` when available, else CPU).
+        resume: continue an interrupted run from its last checkpoint in ``runs/`` (when
+            reusing; with ``reuse=False`` every seed trains from the start).
+        progress: show progress bars.
+    """
+    profile = get_profile(config.profile)
+    if reuse is None:
+        reuse = os.environ.get("BERT_CORE_REUSE", "1") != "0"
+    device = torch.device(device) if device is not None else profile.device
+    stored = load_result(config) if reuse else None
+    result = ExperimentResult(config)
+    for seed in config.seeds:
+        run = stored.runs.get(seed) if stored else None
+        if run is None:
+            # Retraining (reuse off) must not pick up a finished run's checkpoint.
+            run = train_run(config, seed, profile.data_dir, device=device, resume=resume and reuse,
+                            progress=progress)
+            store_run(config, seed, run)
+        result.runs[seed] = run
+    result.meta = stored_meta(config)
+    return result

@@ -1,0 +1,129 @@
+"""The result store: committed artefacts of real runs, ``results/<profile>/<name>.json``.
+
+An experiment's seeds are stored together in ``results/<profile>/experiments/<name>.json``,
+each under the hash of its config (``ExperimentConfig.run_hash``); ``load_result`` returns
+the seeds whose hashes match and ``store_run`` adds or replaces one.
+
+Each artefact carries what produced it (the command, the profile, the machine, the
+library versions, the date) beside its payload, so that a table in a notebook can say
+where its numbers came from. Files are written to a temporary name and renamed, so an
+interrupted run never leaves half an artefact.
+
+Used by every notebook that shows results.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bert_core.experiments.presets import in_profile
+from bert_core.experiments.result import ExperimentResult
+from bert_core.files import PROJECT_ROOT, atomic_write
+from bert_core.training.config import ExperimentConfig
+
+__all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance",
+           "save_artefact", "load_artefact"]
+
+def results_dir(profile: str) -> Path:
+    return PROJECT_ROOT / "results" / profile
+
+
+def _machine() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores"
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores ({platform.system()})"
+
+
+def _program(argv0: str) -> str:
+    # ``python -m bert_core.train`` sees argv[0] = .../bert_core/train.py; say it as it was typed
+    path = Path(argv0).resolve()
+    package = PROJECT_ROOT / "bert_core"
+    if path.suffix == ".py" and path.is_relative_to(package):
+        parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+        return "python -m " + ".".join(p for p in parts if p != "__main__")
+    return Path(argv0).name
+
+
+def provenance(profile: str) -> dict[str, Any]:
+    """Where a result comes from: command, profile, machine, versions, date."""
+    import bert_core
+
+    # quoted as a shell needs it, so the command can be pasted back (--set 'heads={"sts": ...}')
+    command = os.environ.get("BERT_CORE_COMMAND") or " ".join(
+        [_program(sys.argv[0]), *(shlex.quote(arg) for arg in sys.argv[1:])])
+    return {
+        "command": command,
+        "profile": profile,
+        "machine": _machine(),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "bert_core": bert_core.__version__,
+        },
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def save_artefact(profile: str, name: str, payload: dict[str, Any]) -> Path:
+    """Write ``{"meta": provenance, "payload": payload}`` atomically; return the path."""
+    text = json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True) + "\n"
+    path = results_dir(profile) / f"{name}.json"
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def load_artefact(profile: str, name: str) -> dict[str, Any] | None:
+    """The artefact ``{"meta": ..., "payload": ...}``, or None if nobody has run it yet."""
+    path = results_dir(profile) / f"{name}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _artefact_name(config: ExperimentConfig) -> str:
+    return f"experiments/{config.name}"
+
+
+def load_result(config: ExperimentConfig) -> ExperimentResult | None:
+    """The stored runs of ``config`` whose hashes match (None if there are none), without
+    training. ``load_result(in_profile(config, "cpu"))`` reads the committed ``cpu`` runs."""
+    stored = load_artefact(config.profile, _artefact_name(config))
+    if stored is None:
+        return None
+    runs = {}
+    for seed in config.seeds:
+        run = stored["payload"]["runs"].get(str(seed))
+        if run is not None and run["config_hash"] == config.run_hash(seed):
+            runs[seed] = run
+    return ExperimentResult(config, runs, stored["meta"]) if runs else None
+
+
+def load_results(configs: Sequence[ExperimentConfig],
+                 profile: str = "cpu") -> dict[str, ExperimentResult | None]:
+    """The stored runs of each config carried to ``profile`` (``in_profile``), by name: what a
+    notebook shows as the committed ``cpu`` results beside its own runs."""
+    return {config.name: load_result(in_profile(config, profile)) for config in configs}
+
+
+def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> None:
+    """Add (or replace) one seed's record in the experiment's stored file; the other seeds
+    already stored there are kept."""
+    current = load_artefact(config.profile, _artefact_name(config))
+    runs = current["payload"]["runs"] if current else {}
+    runs[str(seed)] = run
+    save_artefact(config.profile, _artefact_name(config), {"config": config.to_dict(), "runs": runs})
+
+
+def stored_meta(config: ExperimentConfig) -> dict[str, Any]:
+    """The provenance of the experiment's stored file ({} if there is none)."""
+    stored = load_artefact(config.profile, _artefact_name(config))
+    return stored["meta"] if stored else {}

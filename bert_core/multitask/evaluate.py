@@ -1,0 +1,165 @@
+"""Evaluation: the course's metrics, prediction over a dataset, and prediction files.
+
+Metrics (the CS224N default project's leaderboard):
+
+    accuracy  = (1/N) Σ_i [ŷ_i = y_i]                      SST-5, CFIMDB, Quora
+    pearson   = cov(ŷ, y) / (σ_ŷ σ_y)                       STS-B
+    overall   = (acc_SST + acc_Quora + (r_STS + 1) / 2) / 3
+
+The overall score maps Pearson's [-1, 1] to [0, 1] so the three tasks weigh the same
+("SMART Surgery", section 4.2; "Multi-BERT: Investigating Methods", section 4). With fewer
+tasks, ``overall_score`` averages the ones present in the same way, so a single-task run
+is ranked by its own metric.
+
+Prediction files use the starter code's submission format, a header line and then
+``id , prediction`` per line, under the starter's names (``sst-dev-output.csv``,
+``para-test-output.csv``, ...). ``read_predictions`` parses them back.
+
+Prediction runs the model with length-sorted batches (less padding, the same outputs)
+and returns the predictions in the data's order. Taught in notebooks 04 and 05.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.files import atomic_write
+from bert_core.multitask.data import Example, PairExample, SentimentExample
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.tasks import TASKS
+
+__all__ = [
+    "METRIC_NAMES",
+    "accuracy",
+    "pearson",
+    "task_metric",
+    "overall_score",
+    "predict",
+    "PREDICTION_HEADERS",
+    "prediction_file_name",
+    "write_predictions",
+    "read_predictions",
+]
+
+# What each task is scored by, in the reports' column names.
+METRIC_NAMES = {name: task.metric_name for name, task in TASKS.items()}
+# The starter code's headers (its spelling, "Similiarity" included, so graders' parsers work).
+PREDICTION_HEADERS = {name: task.prediction_header for name, task in TASKS.items()}
+
+
+def accuracy(predictions: Sequence[float], labels: Sequence[float]) -> float:
+    """Fraction of predictions equal to their label."""
+    p, y = np.asarray(predictions), np.asarray(labels)
+    if p.shape != y.shape or p.size == 0:
+        raise ValueError(f"accuracy needs two equal, non-empty lists; got {p.shape} and {y.shape}")
+    return float((p == y).mean())
+
+
+def pearson(predictions: Sequence[float], labels: Sequence[float]) -> float:
+    """Pearson's r; 0.0 when either side is constant (r is undefined there, and a model
+    that predicts one value has learned nothing about the order)."""
+    p, y = np.asarray(predictions, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    if p.shape != y.shape or p.size < 2:
+        raise ValueError(f"pearson needs two equal lists of 2+ values; got {p.shape} and {y.shape}")
+    p, y = p - p.mean(), y - y.mean()
+    denominator = math.sqrt(float((p * p).sum()) * float((y * y).sum()))
+    return float((p * y).sum()) / denominator if denominator > 0 else 0.0
+
+
+def task_metric(task: str, predictions: Sequence[float], labels: Sequence[float]) -> float:
+    return pearson(predictions, labels) if TASKS[task].metric == "pearson" else accuracy(predictions, labels)
+
+
+def overall_score(metrics: dict[str, float]) -> float:
+    """Mean of the task metrics, Pearson mapped to [0, 1] by (r + 1) / 2.
+
+    ``metrics`` is keyed by task (``{"sst": 0.5, "quora": 0.8, "sts": 0.6}``) or by metric
+    name (``{"sst_acc": ...}``); other keys are ignored.
+    """
+    by_task = {t: metrics.get(t, metrics.get(name)) for t, name in METRIC_NAMES.items()}
+    scores = [TASKS[t].score01(v) for t, v in by_task.items() if v is not None]
+    if not scores:
+        raise ValueError(f"no task metric among {sorted(metrics)}; expected some of {list(METRIC_NAMES)}")
+    return sum(scores) / len(scores)
+
+
+def _texts(example: Example) -> tuple[str, ...]:
+    if isinstance(example, SentimentExample):
+        return (example.sentence,)
+    assert isinstance(example, PairExample)
+    return (example.sentence1, example.sentence2)
+
+
+@torch.inference_mode()
+def predict(
+    model: MultitaskBERT,
+    tokenizer: Tokenizer,
+    task: str,
+    examples: Sequence[Example],
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> np.ndarray:
+    """The model's predictions for ``examples``, in their order.
+
+    ``model`` is a ``MultitaskBERT`` (``task_outputs`` gives its raw outputs). Sentiment: the argmax class;
+    paraphrase: 1 if the logit is positive (probability above 0.5) else 0; similarity:
+    the regression output as is.
+    """
+    was_training = model.training
+    model.eval()
+    # Sort by length so each batch pads to similar lengths; unsort at the end.
+    order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in _texts(examples[i])))
+    out = np.empty(len(examples), dtype=np.float64)
+    batches = range(0, len(order), batch_size)
+    for start in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):
+        index = order[start:start + batch_size]
+        outputs = model.task_outputs(tokenizer, task, [examples[i] for i in index], device).float()
+        kind = TASKS[task].kind
+        if kind == "sentiment":
+            outputs = outputs.argmax(dim=-1)
+        elif kind == "paraphrase":  # a logit: "paraphrase" when the probability is above 0.5
+            outputs = (outputs > 0).long()
+        out[index] = outputs.cpu().double().numpy()
+    model.train(was_training)
+    return out
+
+
+def prediction_file_name(task: str, split: str) -> str:
+    """The starter code's file name: ``sst-dev-output.csv``, ``para-test-output.csv``, ..."""
+    return f"{TASKS[task].file_stem}-{split}-output.csv"
+
+
+def write_predictions(path: str | Path, task: str, ids: Sequence[str],
+                      predictions: Sequence[float]) -> Path:
+    """Write a prediction file in the starter's format, atomically."""
+    if len(ids) != len(predictions):
+        raise ValueError(f"{len(ids)} ids but {len(predictions)} predictions for {path}")
+    lines = [PREDICTION_HEADERS[task]]
+    for id_, value in zip(ids, predictions):
+        lines.append(f"{id_} , {TASKS[task].prediction(value)} ")
+    text = "\n".join(lines) + "\n"
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_predictions(path: str | Path) -> dict[str, float]:
+    """Parse a prediction file back: ``{id: prediction}`` in file order."""
+    path = Path(path)
+    result: dict[str, float] = {}
+    with path.open(encoding="utf-8") as f:
+        next(f, None)  # header
+        for number, line in enumerate(f, start=2):
+            if not line.strip():
+                continue
+            id_, sep, value = line.partition(",")
+            if not sep:
+                raise ValueError(f"{path}, line {number}: expected 'id , prediction', got {line.strip()!r}")
+            result[id_.strip()] = float(value)
+    return result

@@ -1,0 +1,19 @@
+"""Training and its extensions: reads ``bert_core.multitask`` and ``bert_core.bert``.
+
+    config       ExperimentConfig: everything that defines a run
+    datasets     the fixed training and dev subsets of a run
+    sampling     which tasks each step trains: samplers, epoch lengths, curricula
+    losses       the task losses, the ranking loss, loss balancing's terms
+    state        TrainingState: what a checkpoint carries of a run's progress
+    hooks        the loop's plug-in points (Extension, Source, Step) and their defaults
+    loop         train_run: the training loop
+    plugins      the registry: which extensions a config turns on, in order
+    ranking      extension: the multiple negatives ranking loss for STS's first epochs
+    balancing    extension: squared and DWA loss balancing
+    smart        extension: SMART's smoothness and Bregman penalties, the momentum copy
+    pcgrad       extension: gradient surgery, and the gradient cosines it records
+    augmentation the training-data augmentations (STS swap)
+    checkpoint   resumable checkpoints, written atomically
+    run_folder   a run's folder: paths, opening, finishing
+    memory       PeakMemory: a run's peak memory
+"""

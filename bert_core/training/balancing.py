@@ -1,0 +1,52 @@
+"""Loss balancing as a training plug-in: how the per-task losses become the terms that
+are summed (``bert_core.training.losses``: ``squared`` L_t², ``dwa`` λ_t L_t).
+
+Dynamic weight average needs each task's mean training loss over the last two rounds (an
+epoch, or ``dwa_window`` steps), which this plug-in reads from the run's loss history.
+Config: ``loss_balancing``, ``dwa_temperature``, ``dwa_window``. Notebook 07.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from torch import Tensor
+
+from bert_core.training.hooks import Extension, Step
+from bert_core.training.losses import balanced_terms, dwa_weights
+
+__all__ = ["LossBalancing", "round_means"]
+
+
+def round_means(step: Step, tasks: Sequence[str], window: int | None, back: int) -> dict[str, float] | None:
+    """Task t's mean training loss over the DWA round ``back`` rounds before the one of
+    ``step``: an epoch (``window`` None), or ``window`` steps; None if it is not complete."""
+    state = step.state
+    if window is None:
+        epoch = len(state.epochs) - back
+        if epoch < 0:
+            return None
+        means = state.epochs[epoch]["train_loss"]
+    else:
+        first = (step.index // window - back) * window
+        if first < 0:
+            return None
+        means = state.mean_losses(tasks, first, first + window)
+    return means if all(means.get(t) is not None for t in tasks) else None
+
+
+class LossBalancing(Extension):
+    """The terms of ``balancing`` (``squared`` or ``dwa``) in place of the plain losses."""
+
+    def __init__(self, balancing: str, tasks: Sequence[str], temperature: float = 2.0,
+                 window: int | None = None):
+        self.balancing, self.tasks = balancing, tuple(tasks)
+        self.temperature, self.window = temperature, window
+
+    def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
+              terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        weights = None
+        if self.balancing == "dwa":
+            weights = dwa_weights(round_means(step, self.tasks, self.window, 1),
+                                  round_means(step, self.tasks, self.window, 2), self.temperature)
+        return balanced_terms(losses, self.balancing, weights)

@@ -1,0 +1,246 @@
+"""What defines one training run: ``ExperimentConfig``, a frozen dataclass.
+
+Every extension of the five reports is one of its fields, so a combination from any
+report is one line; its defaults are the reports' baseline. A config checks itself when
+it is made, so a wrong value fails with a message naming the field and the choices before
+any work is spent. ``run_hash`` names what a stored run was trained with.
+
+The profiles' caps, the presets and the result store sit one layer up
+(``bert_core.experiments``); the training loop (``bert_core.training.loop``) reads this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from bert_core.multitask.heads import HEADS
+from bert_core.multitask.model import PAIR_ENCODINGS, default_heads, pair_encodings
+from bert_core.multitask.pooling import POOLINGS
+from bert_core.multitask.tasks import TASKS
+from bert_core.training.augmentation import AUGMENTATIONS
+from bert_core.training.losses import LOSS_BALANCINGS
+from bert_core.training.sampling import CURRICULA, ONE_TASK_SAMPLINGS, SAMPLINGS
+from bert_core.training.smart import SMART_SETTINGS, SmartSettings, smart_settings
+
+__all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES"]
+
+MODES = ("pretrain", "finetune")
+STS_LOSSES = ("mse", "mnr_then_mse")
+SCHEDULERS = ("constant", "linear")
+LIMIT_MODES = ("per_task", "total")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that defines a run. Defaults are the reports' baseline settings.
+
+    Extension fields (``pair_encoding``, ``heads``, ``head_layers``, ``pooling``,
+    ``sampling``, ``curriculum``, ``subsample``, ``train_limit_mode``, ``loss_balancing``,
+    ``sts_loss``, ``smart``, ``pcgrad``, ``adapters``, ``augmentation``) hold the baseline
+    here; each later notebook adds its values.
+    """
+
+    name: str
+    profile: str = "gpu"
+    # The model
+    checkpoint: str = "bert-base-uncased"
+    tasks: tuple[str, ...] = ("sst", "quora", "sts")
+    mode: str = "finetune"  # "pretrain": BERT frozen, heads learn; "finetune": everything learns
+    pooling: str = "cls"  # the pooler output over [CLS]
+    # "separate" (bi-encoder) or "cross" for both pair tasks, or per kind: {"similarity": "cross"}
+    pair_encoding: str | tuple[tuple[str, str], ...] = "separate"
+    heads: tuple[tuple[str, str], ...] = ()  # (task kind, head name) over the baseline heads
+    head_layers: int = 3  # hidden blocks of the "mlp" heads ("Maximizing MinBert": 3)
+    hidden_dropout: float = 0.1  # inside BERT
+    head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
+    adapters: str | None = None
+    # The data
+    train_limit: int | None = None  # examples per task: a fixed subset, the same for every seed
+    # "per_task": each task at most train_limit; "total": T * train_limit together, each task
+    # its share of the data (bert_core.sampling.limited_sizes)
+    train_limit_mode: str = "per_task"
+    # (task, fraction): keep a fixed random fraction of a task's training data, before the
+    # limit ("A SMARTer minBERT" 3.2: {"quora": 0.1})
+    subsample: tuple[tuple[str, float], ...] = ()
+    dev_limit: int | None = None  # dev examples per task, likewise
+    max_length: int = 512  # tokens per sequence (pair: both sentences together)
+    augmentation: tuple[str, ...] = ()
+    # The schedule
+    sampling: str = "simultaneous"  # round_robin, proportional, annealed; see bert_core.sampling
+    epoch_length: str | int = "min"  # "min", "max", "sum" or a number of steps
+    curriculum: str | None = None  # "sequential" or "hybrid" ("Projected Attention")
+    epochs: int = 10
+    batch_size: int = 32  # per task
+    eval_batch_size: int = 64
+    # The optimiser (bert_core.optim.AdamW)
+    pretrain_lr: float = 1e-3  # the course's: heads only, BERT frozen
+    finetune_lr: float = 1e-5  # the course's: everything trains
+    weight_decay: float = 0.0
+    scheduler: str = "constant"  # or "linear": warm up, then decay to 0
+    warmup_steps: int = 0
+    loss_balancing: str = "sum"  # "squared" or "dwa" (bert_core.losses)
+    dwa_temperature: float = 2.0  # τ of dynamic weight average (Liu et al. 2019)
+    dwa_window: int | None = None  # steps per DWA round; None: an epoch
+    # "mse", or "mnr_then_mse": the multiple negatives ranking loss on STS pairs scored >= 4
+    # for the first half of the epochs (epochs // 2), then MSE ("Investigating Methods", 4.2)
+    sts_loss: str = "mse"
+    # None, or the name of a set of SMART settings (bert_core.smart.SMART_SETTINGS;
+    # True means "jiang2020"), with smart_options on top: {"loss": "kl", "weight": 3}
+    smart: str | None = None
+    smart_options: tuple[tuple[str, Any], ...] = ()
+    pcgrad: bool = False  # project conflicting gradients (bert_core.pcgrad)
+    # Bookkeeping (not part of the hash)
+    seeds: tuple[int, ...] = (0,)
+    checkpoint_every: int | None = None  # steps between resumable checkpoints; epoch ends always
+    predict_test: bool = True  # also write test-student prediction files
+
+    def __post_init__(self) -> None:
+        # Accept friendly types (lists, a dict of heads, one seed) and store hashable ones.
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        object.__setattr__(self, "augmentation", tuple(self.augmentation))
+        seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
+        object.__setattr__(self, "seeds", seeds)
+        for name in ("heads", "subsample", "smart_options"):  # mappings, stored as sorted pairs
+            value = getattr(self, name)
+            object.__setattr__(self, name, tuple(sorted(dict(value).items())))
+        if self.smart is True or self.smart is False:
+            object.__setattr__(self, "smart", "jiang2020" if self.smart else None)
+        if not isinstance(self.pair_encoding, str):  # a mapping, or its (kind, value) pairs from JSON
+            try:
+                encodings = pair_encodings(dict(self.pair_encoding))  # type: ignore[arg-type]
+            except ValueError as error:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+            values = set(encodings.values())
+            # one value for both kinds is stored as the plain string, so equal configs hash equal
+            stored = values.pop() if len(values) == 1 else tuple(sorted(encodings.items()))
+            object.__setattr__(self, "pair_encoding", stored)
+        self._validate()
+
+    def _validate(self) -> None:
+        def choose(field_name: str, value: Any, allowed: tuple) -> None:
+            if value not in allowed:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {field_name}={value!r} is not "
+                                 f"available; choose one of {list(allowed)}")
+
+        if not self.tasks or len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"ExperimentConfig({self.name!r}): tasks must be distinct and non-empty, "
+                             f"got {self.tasks}")
+        for task in self.tasks:
+            choose("tasks", task, tuple(TASKS))
+        choose("mode", self.mode, MODES)
+        choose("pooling", self.pooling, POOLINGS)
+        if isinstance(self.pair_encoding, str):
+            choose("pair_encoding", self.pair_encoding, PAIR_ENCODINGS)
+        choose("sts_loss", self.sts_loss, STS_LOSSES)
+        choose("sampling", self.sampling, SAMPLINGS)
+        choose("scheduler", self.scheduler, SCHEDULERS)
+        choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
+        choose("curriculum", self.curriculum, (None, *CURRICULA))
+        choose("train_limit_mode", self.train_limit_mode, LIMIT_MODES)
+        if self.curriculum is not None and self.sampling != "simultaneous":
+            raise ValueError(f"ExperimentConfig({self.name!r}): curriculum={self.curriculum!r} decides "
+                             "which tasks each step trains; leave sampling at 'simultaneous'")
+        if self.curriculum == "hybrid" and self.epoch_length != "min":
+            raise ValueError(f"ExperimentConfig({self.name!r}): the hybrid curriculum sets its own epoch "
+                             "lengths (a pass over each task, then the smallest task's size); leave "
+                             "epoch_length at 'min'")
+        if self.pcgrad and (self.sampling in ONE_TASK_SAMPLINGS or self.curriculum == "sequential"):
+            raise ValueError(f"ExperimentConfig({self.name!r}): pcgrad projects the gradients of tasks "
+                             "trained in the same step; it needs sampling='simultaneous' (or the hybrid "
+                             "curriculum's simultaneous epochs)")
+        for task, fraction in self.subsample:
+            choose("subsample task", task, self.tasks)
+            if not 0 < fraction <= 1:
+                raise ValueError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
+                                 f"(0, 1], got {fraction}")
+        if self.dwa_temperature <= 0 or (self.dwa_window is not None and self.dwa_window < 1):
+            raise ValueError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
+                             "dwa_window at least 1 step (or None: an epoch)")
+        if self.smart is not None:
+            choose("smart", self.smart, tuple(SMART_SETTINGS))
+            try:
+                smart_settings(self.smart, dict(self.smart_options))
+            except ValueError as error:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+        elif self.smart_options:
+            raise ValueError(f"ExperimentConfig({self.name!r}): smart_options need smart set to one of "
+                             f"{list(SMART_SETTINGS)}")
+        for kind, head in self.heads:
+            choose("heads kind", kind, tuple(HEADS))
+            choose(f"heads[{kind!r}]", head, tuple(HEADS[kind]))
+        try:
+            default_heads(self.encoding_map, self.head_map)  # a head must read its task's encoding
+        except ValueError as error:
+            raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+        if self.sts_loss == "mnr_then_mse" and ("sts" not in self.tasks
+                                               or self.encoding_map["similarity"] != "separate"):
+            raise ValueError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
+                             "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
+                             "for similarity")
+        choose("adapters", self.adapters, (None,))
+        for name in self.augmentation:
+            choose("augmentation", name, tuple(AUGMENTATIONS))
+        if not self.seeds:
+            raise ValueError(f"ExperimentConfig({self.name!r}): name at least one seed")
+        if self.head_layers < 0:
+            raise ValueError(f"ExperimentConfig({self.name!r}): head_layers must be 0 or more")
+        for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ExperimentConfig({self.name!r}): {name} must be at least 1")
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of this config's mode."""
+        return self.pretrain_lr if self.mode == "pretrain" else self.finetune_lr
+
+    @property
+    def head_map(self) -> dict[str, str]:
+        return dict(self.heads)
+
+    @property
+    def encoding_map(self) -> dict[str, str]:
+        """The pair encoding of each pair task kind."""
+        enc = self.pair_encoding
+        return pair_encodings(enc if isinstance(enc, str) else dict(enc))
+
+    @property
+    def smart_settings(self) -> SmartSettings | None:
+        """SMART's hyper-parameters (None without SMART)."""
+        return smart_settings(self.smart, dict(self.smart_options)) if self.smart else None
+
+    @property
+    def ranking_epochs(self) -> int:
+        """How many first epochs train STS with the ranking loss (0 unless ``mnr_then_mse``)."""
+        return self.epochs // 2 if self.sts_loss == "mnr_then_mse" else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ExperimentConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; "
+                             f"known: {sorted(known)}")
+        return cls(**values)
+
+    def run_hash(self, seed: int) -> str:
+        """The hash of one seed's run: every field that changes its numbers.
+
+        Fields at their dataclass default are left out (the profile always counts), so a
+        new option added later, at a default that keeps today's behaviour, leaves the
+        stored results valid.
+        """
+        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size",
+                   "pretrain_lr" if self.mode == "finetune" else "finetune_lr"}  # the unused lr
+        defaults = {f.name: f.default for f in fields(self)}
+        values = {k: v for k, v in self.to_dict().items()
+                  if k not in ignored and (k == "profile" or v != defaults[k])}
+        values["seed"] = seed
+        text = json.dumps(values, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,109 @@
+"""The plug-in points of the training loop, and the default each one falls back to.
+
+One step of ``bert_core.training.loop`` calls the extensions of the run at four points
+(an extension overrides the ones it needs; every default leaves the baseline as it is)::
+
+    for each task t of the step:
+        source_t = ext.source(t, epoch, source_t)     where batches come from, and their loss
+        L_t, extras_t = source_t.loss(batch_t)        (SMART wraps it: + its penalties)
+    terms = ext.terms(losses, extras, step, terms)    the per-task terms (DWA weighs; SMART adds)
+    ext.backward(terms, step) or Σ_t terms_t .backward()    (PCGrad projects instead)
+    optimiser step; ext.after_step(model, step, losses, extras)   (SMART's momentum copy)
+
+An extension is its module and one ``Extension`` subclass there, registered in
+``bert_core.training.plugins``; the loop itself has no branch for any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import Example
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.losses import task_loss
+from bert_core.training.state import TrainingState
+
+__all__ = ["BatchLoss", "task_batch_loss", "labels_of", "Source", "Step", "Extension"]
+
+# (model, tokenizer, task, examples, device) -> (the batch's mean loss, named extra terms)
+BatchLoss = Callable[[MultitaskBERT, Tokenizer, str, Sequence[Example], torch.device],
+                     tuple[Tensor, dict[str, Tensor]]]
+
+
+def labels_of(examples: Sequence[Example]) -> list[float]:
+    """The examples' labels as floats (classes, 0/1, or 0-5 scores)."""
+    labels = [e.label for e in examples]
+    if any(label is None for label in labels):
+        raise ValueError("training and evaluation need labelled examples; a test-student file has none")
+    return [float(label) for label in labels]  # type: ignore[arg-type]
+
+
+def task_batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                    device: torch.device) -> tuple[Tensor, dict[str, Tensor]]:
+    """The baseline's loss of one batch: the task head's outputs against the labels
+    (``bert_core.training.losses.task_loss``), with no extra terms."""
+    labels = torch.tensor(labels_of(examples), device=device)
+    batch = model.task_batch(tokenizer, task, examples, device)
+    return task_loss(task, model.head_outputs(batch), labels), {}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one task's batches come from in an epoch, and how a batch's loss is taken.
+
+    Attributes:
+        stream: the name its draws are counted and shuffled under (``TaskStream``).
+        examples: what the batches are drawn from.
+        loss: the batch loss.
+        through_head: the loss reads the task head's outputs (what SMART can smooth).
+    """
+
+    stream: str
+    examples: Sequence[Example]
+    loss: BatchLoss = task_batch_loss
+    through_head: bool = True
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the hooks see of the step being taken: its 0-based global index, its epoch,
+    the run's seed, and the run's state (its history and records)."""
+
+    index: int
+    epoch: int
+    seed: int
+    state: TrainingState
+
+
+class Extension:
+    """A plug-in of the training loop. Subclasses override the hooks they need."""
+
+    #: the records (``TrainingState.records``) this extension writes; they go into the run's record
+    records: tuple[str, ...] = ()
+
+    def source(self, task: str, epoch: int, source: Source) -> Source:
+        """Where ``task``'s batches come from in ``epoch``; default: unchanged."""
+        return source
+
+    def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
+              terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The per-task terms whose sum (or projection) is back-propagated; default: unchanged."""
+        return terms
+
+    def backward(self, terms: Mapping[str, Tensor], step: Step) -> bool:
+        """Back-propagate ``terms`` and return True, or return False to leave it to the
+        default (the gradient of their sum). At most one extension of a run does it."""
+        return False
+
+    def after_step(self, model: MultitaskBERT, step: Step, losses: Mapping[str, Tensor],
+                   extras: Mapping[str, dict[str, Tensor]]) -> None:
+        """Called after the optimiser's step (the gradients already cleared)."""
+
+    def modules(self) -> dict[str, nn.Module]:
+        """Modules whose state a resumed run needs, by name (saved in each checkpoint)."""
+        return {}

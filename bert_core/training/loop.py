@@ -1,0 +1,261 @@
+"""The training loop behind ``run_experiment``: one config, one seed, one run.
+
+    for epoch e (bert_core.training.sampling.Schedule: the tasks of each step, a frozen encoder):
+        for step s of the epoch:
+            L_t, extras_t = loss of batch_t            from each task's source (hooks.Source)
+            terms = extensions' terms(L)               Σ_t L_t by default
+            ∇ = ∇ Σ_t terms_t, or an extension's backward
+            θ ← AdamW(θ, ∇);  extensions' after_step;  lr ← schedule(s)
+        evaluate on dev; keep the weights if the overall score is the best so far
+
+then the best weights predict dev and test-student, written in the starter's formats.
+Every extension (the ranking loss, loss balancing, SMART, PCGrad) plugs in through the
+hooks of ``bert_core.training.hooks``, registered in ``bert_core.training.plugins``.
+
+The run lives in its folder (``bert_core.training.run_folder``). A run that is killed
+resumes from its last checkpoint and ends exactly where an uninterrupted run ends: data
+order is a pure function of the step, and the checkpoint holds the optimiser, the
+scheduler, the random state and the ``TrainingState``. A loss that is NaN or infinite
+stops the run (``TrainingDiverged``) naming the step and the task; the last checkpoint on
+disk is the last good one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from bert_core.bert.optim import AdamW
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import Example, load_task, task_file
+from bert_core.multitask.evaluate import (
+    overall_score,
+    predict,
+    prediction_file_name,
+    task_metric,
+    write_predictions,
+)
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
+from bert_core.training.config import ExperimentConfig
+from bert_core.training.datasets import dev_data, training_data
+from bert_core.training.hooks import Extension, Source, Step, labels_of
+from bert_core.training.memory import PeakMemory
+from bert_core.training.plugins import extensions_for
+from bert_core.training.run_folder import finish_run, latest_path, open_run, shown, write_json
+from bert_core.training.sampling import Schedule, TaskStream
+from bert_core.training.state import TrainingState
+
+__all__ = ["TrainingDiverged", "model_for", "schedule_for", "lr_schedule", "optimisation_step", "train_run"]
+
+
+class TrainingDiverged(RuntimeError):
+    """A training loss became NaN or infinite."""
+
+
+def model_for(config: ExperimentConfig) -> MultitaskBERT:
+    """The model ``config`` trains: its checkpoint, heads, pooling, pair encodings and dropout."""
+    return MultitaskBERT.from_pretrained(
+        config.checkpoint, hidden_dropout_prob=config.hidden_dropout, tasks=config.tasks,
+        heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
+        freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
+        head_layers=config.head_layers,
+    )
+
+
+def schedule_for(config: ExperimentConfig, train: Mapping[str, Sequence[Example]], seed: int) -> Schedule:
+    """The run's schedule: which tasks each step trains, epoch by epoch (``sampling``)."""
+    sizes = {t: len(examples) for t, examples in train.items()}
+    return Schedule(sizes, config.batch_size, config.epochs, seed, config.sampling, config.epoch_length,
+                    config.curriculum)
+
+
+def lr_schedule(optimizer: torch.optim.Optimizer, config: ExperimentConfig,
+                total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup_steps``, then constant or a linear decay to 0."""
+    def factor(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        if config.scheduler == "linear":
+            return max(0.0, (total_steps - step) / max(1, total_steps - config.warmup_steps))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer, terms: Mapping[str, Tensor],
+                      extensions: Sequence[Extension], step: Step, losses: Mapping[str, Tensor],
+                      extras: Mapping[str, dict[str, Tensor]]) -> None:
+    """One update from the per-task terms of a step: an extension's backward (PCGrad) or
+    the gradient of their sum, the optimiser's step, cleared gradients, the after-step hooks."""
+    if not any(extension.backward(terms, step) for extension in extensions):
+        sum(terms.values()).backward()  # type: ignore[union-attr]
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    for extension in extensions:
+        extension.after_step(model, step, losses, extras)
+
+
+def train_run(
+    config: ExperimentConfig,
+    seed: int,
+    data: str | Path,
+    device: torch.device | str = "cpu",
+    resume: bool = True,
+    progress: bool = True,
+    on_step: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Train one seed of ``config`` on the course files in ``data``; return its record.
+
+    Args:
+        resume: continue from the run folder's last checkpoint of this very config.
+        on_step: called with the global step after each step (the tests kill runs with it).
+    """
+    device = torch.device(device)
+    folder, resuming = open_run(config, seed, resume)
+    train, dev = training_data(config, data), dev_data(config, data)
+    tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
+
+    torch.manual_seed(seed)
+    model = model_for(config).to(device)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
+    optimizer = AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+    sizes = {t: len(examples) for t, examples in train.items()}
+    schedule = schedule_for(config, train, seed)
+    scheduler = lr_schedule(optimizer, config, schedule.total_steps)
+    extensions = extensions_for(config, model, train)
+    modules = {name: module for extension in extensions for name, module in extension.modules().items()}
+    streams = {t: TaskStream(n, config.batch_size, seed, t) for t, n in sizes.items()}
+    state = TrainingState(config.run_hash(seed), drawn=dict.fromkeys(config.tasks, 0))
+    if resuming:
+        state = TrainingState.from_dict(load_checkpoint(folder, model, optimizer, scheduler, modules))
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+
+    def draw(source: Source) -> list[Example]:
+        """The next batch of a source's stream (a pure function of how many it has drawn)."""
+        if source.stream not in streams:
+            streams[source.stream] = TaskStream(len(source.examples), config.batch_size, seed, source.stream)
+        drawn = state.drawn.get(source.stream, 0)
+        state.drawn[source.stream] = drawn + 1
+        return [source.examples[i] for i in streams[source.stream].batch(drawn)]
+
+    def save(started: float) -> float:
+        # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
+        state.wall_seconds += time.perf_counter() - started
+        state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
+        save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules)
+        return time.perf_counter()
+
+    with PeakMemory(device) as memory:
+        started = time.perf_counter()
+        while len(state.epochs) < config.epochs:
+            epoch = len(state.epochs)
+            plan = schedule.plan(epoch)
+            epoch_start = schedule.epoch_start(epoch)
+            epoch_end = epoch_start + plan.steps
+            for parameter in trainable:  # the hybrid curriculum's sequential epochs train the heads only
+                if id(parameter) in shared:
+                    parameter.requires_grad_(not plan.shared_frozen)
+            sources = {}
+            for task in config.tasks:
+                sources[task] = Source(task, train[task])
+                for extension in extensions:
+                    sources[task] = extension.source(task, epoch, sources[task])
+            model.train()
+            bar = tqdm(total=plan.steps, initial=state.step - epoch_start, disable=not progress,
+                       desc=f"{config.name} seed {seed} epoch {epoch + 1}/{config.epochs}", leave=False)
+            while state.step < epoch_end:
+                step = Step(state.step, epoch, seed, state)
+                losses, extras = {}, {}
+                with autocast:
+                    for task in plan.step_tasks[step.index - epoch_start]:
+                        losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
+                                                                        draw(sources[task]), device)
+                for task, loss in losses.items():
+                    if not torch.isfinite(loss):
+                        raise TrainingDiverged(
+                            f"{config.name} (seed {seed}): the {task} loss is {loss.item()} at step "
+                            f"{step.index + 1} (epoch {epoch + 1}). The last good checkpoint is "
+                            f"{latest_path(folder)}. Try a lower lr (now {config.learning_rate:g}).")
+                terms = dict(losses)
+                for extension in extensions:
+                    terms = extension.terms(losses, extras, step, terms)
+                optimisation_step(model, optimizer, terms, extensions, step, losses, extras)
+                scheduler.step()
+                state.step += 1
+                state.losses.extend([state.step, t, round(v.detach().item(), 5)] for t, v in losses.items())
+                bar.update(1)
+                bar.set_postfix({t: f"{v.detach().item():.3f}" for t, v in losses.items()})
+                every = config.checkpoint_every
+                if every and state.step % every == 0 and state.step < epoch_end:
+                    started = save(started)
+                if on_step is not None:
+                    on_step(state.step)
+            bar.close()
+
+            metrics, dev_predictions = evaluate_on(model, tokenizer, dev, config, device, progress)
+            overall = overall_score(metrics)
+            state.epochs.append({"epoch": epoch + 1, "step": state.step, "dev": metrics, "overall": overall,
+                                 "train_loss": state.mean_losses(config.tasks, epoch_start)})
+            if overall > state.best_overall:
+                state.best_overall, state.best_epoch, state.best = overall, epoch + 1, metrics
+                state.dev_predictions = dev_predictions
+                save_weights(model, folder / "best.safetensors")
+            started = save(started)
+
+    finish_run(folder)
+    load_weights(model, folder / "best.safetensors")
+    _write_predictions(model, tokenizer, config, data, dev, state.dev_predictions or {}, folder, device,
+                       progress)
+    record = {
+        "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
+        "best_epoch": state.best_epoch, "best": state.best,
+        "wall_seconds": round(state.wall_seconds, 1),
+        "peak_memory_mb": round(max(state.peak_memory_mb, memory.peak_mb), 1),
+        "memory_kind": memory.kind, "device": str(device),
+        "trainable_parameters": model.num_parameters(trainable_only=True),
+        "total_parameters": model.num_parameters(),
+        "steps_per_epoch": schedule.plan(0).steps,
+        "epoch_batches": [schedule.plan(e).batches() for e in range(config.epochs)],
+        "train_examples": sizes,
+        **{name: state.records.get(name, []) for extension in extensions for name in extension.records},
+        "dev_predictions": {t: {"ids": [e.id for e in dev[t]], "predictions": state.dev_predictions[t],  # type: ignore[index]
+                                "labels": labels_of(dev[t])} for t in config.tasks},
+        "run_dir": shown(folder),
+    }
+    write_json(folder / "metrics.json", {k: v for k, v in record.items() if k != "dev_predictions"})
+    return record
+
+
+def evaluate_on(model: MultitaskBERT, tokenizer: Tokenizer, dev: Mapping[str, Sequence[Example]],
+                config: ExperimentConfig, device: torch.device, progress: bool = False
+                ) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Each task's dev metric, and its predictions rounded to 4 places as the records keep them."""
+    metrics, predictions = {}, {}
+    for task, examples in dev.items():
+        pred = predict(model, tokenizer, task, examples, config.eval_batch_size, device, progress)
+        metrics[task] = task_metric(task, pred, labels_of(examples))
+        predictions[task] = [round(float(p), 4) for p in pred]
+    return metrics, predictions
+
+
+def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig, data: str | Path,
+                       dev: Mapping[str, Sequence[Example]], dev_predictions: Mapping[str, list[float]],
+                       folder: Path, device: torch.device, progress: bool) -> None:
+    """Dev and test-student prediction files of the best model, in the starter's format."""
+    out = folder / "predictions"
+    for task in config.tasks:
+        write_predictions(out / prediction_file_name(task, "dev"), task, [e.id for e in dev[task]],
+                          dev_predictions[task])
+        if config.predict_test and task_file(task, "test", data).exists():
+            test = load_task(task, "test", data)
+            pred = predict(model, tokenizer, task, test, config.eval_batch_size, device, progress)
+            write_predictions(out / prediction_file_name(task, "test"), task, [e.id for e in test], pred)

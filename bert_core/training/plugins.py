@@ -1,0 +1,42 @@
+"""The registry of training plug-ins: which extensions a config turns on, in the order
+the loop calls them (``bert_core.training.hooks``).
+
+Order matters where two act at one point: the ranking loss replaces STS's source before
+SMART wraps the sources that go through a head; balancing makes the terms before SMART
+adds its penalties to them. A new extension is its module plus one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from bert_core.multitask.data import Example
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.balancing import LossBalancing
+from bert_core.training.config import ExperimentConfig
+from bert_core.training.hooks import Extension
+from bert_core.training.pcgrad import SurgeryExtension
+from bert_core.training.ranking import RankingLoss
+from bert_core.training.smart import SmartExtension
+
+__all__ = ["PLUGINS", "extensions_for"]
+
+Factory = Callable[[ExperimentConfig, MultitaskBERT, Mapping[str, Sequence[Example]]], Extension | None]
+
+PLUGINS: dict[str, Factory] = {
+    "ranking": lambda config, model, train: (
+        RankingLoss(config.name, train["sts"], config.ranking_epochs) if config.ranking_epochs else None),
+    "balancing": lambda config, model, train: (
+        LossBalancing(config.loss_balancing, config.tasks, config.dwa_temperature, config.dwa_window)
+        if config.loss_balancing != "sum" else None),
+    "smart": lambda config, model, train: (
+        SmartExtension(model, config.smart_settings) if config.smart_settings else None),
+    "pcgrad": lambda config, model, train: SurgeryExtension(model) if config.pcgrad else None,
+}
+
+
+def extensions_for(config: ExperimentConfig, model: MultitaskBERT,
+                   train: Mapping[str, Sequence[Example]]) -> list[Extension]:
+    """The extensions ``config`` turns on, built for ``model`` and its training data."""
+    built = (make(config, model, train) for make in PLUGINS.values())
+    return [extension for extension in built if extension is not None]

@@ -1,0 +1,52 @@
+"""The multiple negatives ranking loss as a training plug-in ("Multi-BERT: Investigating
+Methods", 4.2): for the first ``epochs`` epochs, STS trains on its pairs scored 4 or more,
+each pair's second sentence the positive of its first and the other pairs' second
+sentences its negatives (``bert_core.training.losses.multiple_negatives_ranking_loss``);
+then the usual mean squared error. Config: ``sts_loss="mnr_then_mse"``. Notebook 06.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.data import Example, PairExample
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.tasks import TASKS
+from bert_core.training.hooks import Extension, Source, labels_of
+from bert_core.training.losses import multiple_negatives_ranking_loss
+
+__all__ = ["RANKING_MIN_SCORE", "ranking_batch_loss", "RankingLoss"]
+
+# "Investigating Methods" 4.2: the ranking loss trains on the STS pairs scored 4 or more
+RANKING_MIN_SCORE = 4.0
+
+
+def ranking_batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                       device: torch.device) -> tuple[Tensor, dict[str, Tensor]]:
+    """L_MNR of a batch of positive pairs, scored by the dot product of their separately
+    encoded embeddings u and v."""
+    pairs = [e for e in examples if isinstance(e, PairExample)]
+    return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, pairs, device)), {}
+
+
+class RankingLoss(Extension):
+    """The similarity task's batches come from its positive pairs, under the ranking loss,
+    for the first ``epochs`` epochs."""
+
+    def __init__(self, name: str, examples: Sequence[Example], epochs: int):
+        labels = labels_of(examples)
+        self.positives = [e for e, label in zip(examples, labels) if label >= RANKING_MIN_SCORE]
+        self.epochs = epochs
+        if not self.positives:
+            raise ValueError(f"{name}: sts_loss='mnr_then_mse' trains on STS pairs scored "
+                             f"{RANKING_MIN_SCORE:g} or more, and none of the {len(examples)} training "
+                             "pairs is; raise train_limit or use sts_loss='mse'")
+
+    def source(self, task: str, epoch: int, source: Source) -> Source:
+        if TASKS[task].kind != "similarity" or epoch >= self.epochs:
+            return source
+        return Source(f"{task}-ranking", self.positives, ranking_batch_loss, through_head=False)
