@@ -2,7 +2,8 @@
 
 One step = one batch of each of SST, Quora and STS (``batch`` examples, every sentence
 exactly ``tokens`` WordPieces, pairs encoded separately), forward, backward, AdamW: the
-training loop's own path (``train._batch_loss`` and ``train.optimisation_step``). Variants:
+training loop's own path (each task's ``Source`` as the plug-ins shape it, their ``terms``, and
+``bert_core.training.loop.optimisation_step``). Variants:
 
     baseline       the sum of the three losses, one backward
     pcgrad         each task's backward on its own; the encoder's gradients projected
@@ -70,9 +71,11 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
     from bert_core.bert.optim import AdamW
     from bert_core.bert.tokenizer import Tokenizer
     from bert_core.multitask.model import MultitaskBERT
-    from bert_core.training.loop import _batch_loss, optimisation_step
-    from bert_core.training.pcgrad import GradientSurgery
-    from bert_core.training.smart import SMART_SETTINGS, Smart
+    from bert_core.training.hooks import Source, Step
+    from bert_core.training.loop import optimisation_step
+    from bert_core.training.pcgrad import SurgeryExtension
+    from bert_core.training.smart import SMART_SETTINGS, SmartExtension
+    from bert_core.training.state import TrainingState
 
     device = torch.device(device_name)
     torch.manual_seed(0)
@@ -83,8 +86,14 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
                for t, ex in batches.items()}
     assert set(lengths.values()) == {tokens}, lengths
     optimizer = AdamW(model.parameters(), lr=1e-5)
-    smart = Smart(model, SMART_SETTINGS["jiang2020"]) if "smart" in variant else None
-    surgery = GradientSurgery(model) if "pcgrad" in variant else None
+    extensions = ([SmartExtension(model, SMART_SETTINGS["jiang2020"])] if "smart" in variant else []) + \
+                 ([SurgeryExtension(model)] if "pcgrad" in variant else [])
+    sources = {}
+    for task, examples in batches.items():
+        sources[task] = Source(task, examples)
+        for extension in extensions:
+            sources[task] = extension.source(task, 0, sources[task])
+    state = TrainingState("benchmark")
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats(device)
@@ -92,11 +101,14 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
     times = []
     for step in range(steps + 1):  # the first is the warm-up
         start = time.perf_counter()
-        terms = {}
-        for task, examples in batches.items():
-            loss, penalties = _batch_loss(model, tokenizer, task, examples, device, smart=smart)
-            terms[task] = loss + smart.weighted(penalties) if smart is not None else loss
-        optimisation_step(model, optimizer, terms, surgery, smart, torch.Generator().manual_seed(step))
+        losses, extras = {}, {}
+        for task, source in sources.items():
+            losses[task], extras[task] = source.loss(model, tokenizer, task, source.examples, device)
+        at = Step(step, 0, 0, state)
+        terms = dict(losses)
+        for extension in extensions:
+            terms = extension.terms(losses, extras, at, terms)
+        optimisation_step(model, optimizer, terms, extensions, at, losses, extras)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if step:

@@ -105,7 +105,7 @@ pd.DataFrame({f"epoch {e}": {"alpha": annealing_alpha(e, epochs),
 # seeded by both, so a resumed run sees the same tasks as an uninterrupted one.
 
 # %%
-show_source(Schedule._make_plan)
+show_source(Schedule.build_plan)
 
 # %% [markdown]
 # Here is every step of a run in this profile under each sampler: the cumulative number

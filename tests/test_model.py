@@ -49,8 +49,7 @@ def test_matches_transformers_on_offline_checkpoint(minilm_folder, minilm_batch,
 def test_matches_transformers_on_tiny_random_config(tiny_config, tmp_path):
     """Loading transformers' own weights for an odd-sized config (intermediate 37, 4 heads)."""
     ref_config = transformers.BertConfig(**{k: v for k, v in tiny_config.to_dict().items()
-                                            if k != "attn_implementation"})
-    ref_config._attn_implementation = "eager"
+                                            if k != "attn_implementation"}, attn_implementation="eager")
     ref = transformers.BertModel(ref_config).eval()
     ref.save_pretrained(tmp_path)
     model = BertModel(BertConfig.from_json(tmp_path, attn_implementation="explicit")).eval()

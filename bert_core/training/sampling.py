@@ -162,10 +162,12 @@ class Schedule:
         if not 0 <= epoch < self.epochs:
             raise ValueError(f"epoch must be in 0..{self.epochs - 1}, got {epoch}")
         if epoch not in self._plans:
-            self._plans[epoch] = self._make_plan(epoch)
+            self._plans[epoch] = self.build_plan(epoch)
         return self._plans[epoch]
 
-    def _make_plan(self, epoch: int) -> EpochPlan:
+    def build_plan(self, epoch: int) -> EpochPlan:
+        """Make the plan of the 0-based ``epoch`` (``plan`` keeps it): a curriculum's
+        sequential or mixed epochs, a fixed rotation, or tasks drawn by their probabilities."""
         if self.curriculum == "sequential":
             return self._sequential(epoch, batches_per_task(self.sizes, self.batch_size, self.epoch_length),
                                     frozen=False)
