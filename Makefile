@@ -2,7 +2,8 @@
 #   make run    executes every notebook in $BERT_CORE_PROFILE (smoke | cpu | gpu;
 #               default: gpu with CUDA, else cpu); RETRAIN=1 trains every run again
 #               instead of loading stored results with the same settings
-#   make test   lint + unit tests + pytest --nbval over the notebooks (smoke profile)
+#   make test   lint (ruff, the layers contract) + unit tests + pytest --nbval over the
+#               notebooks (smoke profile); make test-fast: the unit tests without the slow ones
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 # On Linux x86_64 PyPI's 2.13.0 is a CUDA build; on the course machines it is a local CPU file.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup run test lint notebooks clean
+.PHONY: setup run test test-fast lint notebooks clean
 
 setup: $(VENV)/.installed
 
@@ -24,17 +25,21 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(PY) -m bert_core.execute $(if $(BERT_CORE_PROFILE),--profile $(BERT_CORE_PROFILE)) $(if $(RETRAIN),--retrain)
+	$(PY) -m bert_core.course.execute $(if $(BERT_CORE_PROFILE),--profile $(BERT_CORE_PROFILE)) $(if $(RETRAIN),--retrain)
 
 lint: setup
-	$(PY) -m ruff check bert_core tests benchmarks
+	$(PY) -m ruff check bert_core tests benchmarks conftest.py
+	$(VENV)/bin/lint-imports
 
 test: lint
 	BERT_CORE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval --nbval-current-env
 
+test-fast: setup
+	$(PY) -m pytest tests -m "not slow"
+
 # Rebuild the committed notebooks from their .py sources (the smoke profile).
 notebooks: setup
-	$(PY) -m bert_core.execute --profile smoke
+	$(PY) -m bert_core.course.execute --profile smoke
 
 clean:
 	rm -rf $(VENV) runs results/smoke figures/smoke

@@ -8,12 +8,25 @@ committed results all go through it. A base module: every layer may import it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "atomic_write"]
+__all__ = ["PROJECT_ROOT", "runs_root", "results_root", "atomic_write"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def runs_root() -> Path:
+    """Scratch space for training runs: ``$BERT_CORE_RUNS``, else ``runs/`` in the repository."""
+    env = os.environ.get("BERT_CORE_RUNS")
+    return Path(env).expanduser() if env else PROJECT_ROOT / "runs"
+
+
+def results_root() -> Path:
+    """Committed results: ``$BERT_CORE_RESULTS``, else ``results/`` in the repository."""
+    env = os.environ.get("BERT_CORE_RESULTS")
+    return Path(env).expanduser() if env else PROJECT_ROOT / "results"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:

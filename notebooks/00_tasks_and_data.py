@@ -22,8 +22,8 @@
 # Quora accuracy and STS correlation sit on such different scales; why STS scores pile
 # up at whole numbers; what the data costs in tokens.
 #
-# **What you'll need:** nothing before this notebook. `bert_core.data` (the readers),
-# `bert_core.describe` (the statistics), `bert_core.plots`.
+# **What you'll need:** nothing before this notebook. `bert_core.multitask.data` (the
+# readers), `bert_core.course.describe` (the statistics), `bert_core.course.plots`.
 #
 # The profile (`BERT_CORE_PROFILE`) picks the data: `smoke` reads the tiny sample set the
 # package ships (what this committed notebook shows in its live cells); `cpu` and `gpu`
@@ -39,13 +39,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from bert_core.multitask import data
-from bert_core.course import describe
-from bert_core.course import plots
+from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course import describe, plots
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.experiments.store import load_artefact, save_artefact
 from bert_core.files import PROJECT_ROOT
-from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask import data
 
 profile = setup(seed=0)
 print(f"profile {profile.name}: {'the sample set' if profile.uses_sample_data else 'the course data'}")
@@ -85,7 +84,7 @@ describe.summary_table(summary)
 #
 # Real files have flaws: the course's Quora training file has two rows with an empty
 # label. A reader that crashes loses a night's run; one that drops rows silently changes
-# your dataset without telling you. `bert_core.data` skips rows it cannot use and says,
+# your dataset without telling you. `bert_core.multitask.data` skips rows it cannot use and says,
 # once, how many and where. Here on a small file with three flawed rows:
 
 # %%

@@ -22,8 +22,8 @@
 # for; the attention equation and its padding mask; that the explicit version and
 # PyTorch's fused kernel compute the same thing.
 #
-# **What you'll need:** notebook 00. `bert_core.tokenizer`, `bert_core.embeddings`,
-# `bert_core.attention`, `bert_core.model`.
+# **What you'll need:** notebook 00. `bert_core.bert.tokenizer`,
+# `bert_core.bert.embeddings`, `bert_core.bert.attention`, `bert_core.bert.model`.
 
 # %%
 import matplotlib.pyplot as plt
@@ -31,11 +31,11 @@ import pandas as pd
 import torch
 
 from bert_core.bert import attention
-from bert_core.course import plots
 from bert_core.bert.embeddings import BertEmbeddings
 from bert_core.bert.model import BertModel
-from bert_core.course.notebook import setup, show_source, versions
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
 
 profile = setup(seed=0)
 checkpoint = "minilm-l6"  # small and offline in every profile: this notebook only reads it

@@ -23,8 +23,8 @@
 # the pooler; how checkpoint names map to ours; why a parity test is the strongest test
 # for the least code; [CLS] against mean pooling as a sentence embedding.
 #
-# **What you'll need:** notebook 01. `bert_core.layers`, `bert_core.model`,
-# `bert_core.weights`, `bert_core.pooling`; `transformers` (a test extra,
+# **What you'll need:** notebook 01. `bert_core.bert.layers`, `bert_core.bert.model`,
+# `bert_core.bert.weights`, `bert_core.multitask.pooling`; `transformers` (a test extra,
 # `pip install -e .[test]`) as the reference.
 
 # %%
@@ -33,15 +33,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from bert_core.multitask import data
-from bert_core.course import plots
 from bert_core.bert import weights
 from bert_core.bert.layers import BertLayer
 from bert_core.bert.model import BertModel
-from bert_core.course.notebook import setup, show_source, versions
-from bert_core.multitask.pooling import sentence_embeddings
-from bert_core.experiments.store import load_artefact, save_artefact
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.experiments.store import load_artefact, save_artefact
+from bert_core.multitask import data
+from bert_core.multitask.pooling import sentence_embeddings
 
 profile = setup(seed=0)
 print(profile)
@@ -156,7 +156,7 @@ print(f"one LayerNorm weight reset: pooler max |difference| > 1e-2: {gap > 1e-2}
 #
 # Before any fine-tuning: embed both sentences of each STS dev pair on their own, take
 # the cosine of the two vectors, and correlate it with the gold score (Pearson r, the
-# STS metric). Three sentence vectors (`bert_core.pooling`): the pooler output (BERT's
+# STS metric). Three sentence vectors (`bert_core.multitask.pooling`): the pooler output (BERT's
 # [CLS] summary), the mean of the real tokens' final vectors, and their per-feature max.
 #
 # A caveat this notebook cannot hide: the offline checkpoint, all-MiniLM-L6-v2, was

@@ -21,15 +21,15 @@
 # **What you'll learn:** first and second moments; why they need bias correction; what
 # "decoupled" means and why it matters under Adam's per-coordinate scaling.
 #
-# **What you'll need:** notebook 02. `bert_core.optim`.
+# **What you'll need:** notebook 02. `bert_core.bert.optim`.
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 
+from bert_core.bert.optim import AdamW
 from bert_core.course import plots
 from bert_core.course.notebook import setup, show_source, versions
-from bert_core.bert.optim import AdamW
 
 profile = setup(seed=0)
 print(f"profile {profile.name} (this notebook runs the same in every profile)")

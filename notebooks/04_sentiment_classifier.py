@@ -22,25 +22,32 @@
 # the whole encoder beats training a head on frozen features; how one experiment API
 # (`ExperimentConfig` → `run_experiment`) runs every table of this course.
 #
-# **What you'll need:** notebooks 02 (the model) and 03 (AdamW). `bert_core.heads`,
-# `bert_core.multitask`, `bert_core.losses`, `bert_core.experiment`, `bert_core.train`,
-# `bert_core.evaluate`, `bert_core.tables`.
+# **What you'll need:** notebooks 02 (the model) and 03 (AdamW).
+# `bert_core.multitask.heads`, `bert_core.multitask.model`, `bert_core.training.losses`,
+# `bert_core.experiments`, `bert_core.training.loop`, `bert_core.multitask.evaluate`,
+# `bert_core.course.tables`.
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core.multitask import data
-from bert_core.course import plots
-from bert_core.experiments import caps_table, load_results, preset, run_experiment
-from bert_core.multitask.heads import SentimentHead
-from bert_core.training.losses import task_loss
-from bert_core.multitask.model import MultitaskBERT
-from bert_core.course.notebook import setup, show_source, versions
-from bert_core.multitask.pooling import sentence_embeddings
-from bert_core.course.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.course.tables import (
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    side_by_side,
+)
+from bert_core.experiments import caps_table, load_results, preset, run_experiment
+from bert_core.multitask import data
+from bert_core.multitask.heads import SentimentHead
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.pooling import sentence_embeddings
+from bert_core.training.losses import task_loss
 
 profile = setup(seed=0)
 print(profile)

@@ -22,9 +22,10 @@
 # and mean squared error; what an "epoch" means when datasets differ in size; why a
 # result without its seed-to-seed spread cannot tell you which method is better.
 #
-# **What you'll need:** notebook 04 (heads, the experiment API). `bert_core.multitask`,
-# `bert_core.heads`, `bert_core.losses`, `bert_core.sampling`, `bert_core.evaluate`,
-# `bert_core.experiment`, `bert_core.tables`.
+# **What you'll need:** notebook 04 (heads, the experiment API).
+# `bert_core.multitask.model`, `bert_core.multitask.heads`, `bert_core.training.losses`,
+# `bert_core.training.sampling`, `bert_core.multitask.evaluate`, `bert_core.experiments`,
+# `bert_core.course.tables`.
 
 # %%
 import json
@@ -33,17 +34,23 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core.course import plots
-from bert_core.multitask.evaluate import overall_score
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.multitask.heads import ConcatPairHead
-from bert_core.training.losses import task_loss
-from bert_core.multitask.model import MultitaskBERT
-from bert_core.course.notebook import setup, show_source, versions
-from bert_core.experiments.store import load_artefact
-from bert_core.training.sampling import step_tasks, steps_per_epoch
-from bert_core.course.tables import provenance_line, published_rows, results_table, results_to_show, side_by_side
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course import plots
+from bert_core.course.notebook import setup, show_source, versions
+from bert_core.course.tables import (
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    side_by_side,
+)
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.experiments.store import load_artefact
+from bert_core.multitask.evaluate import overall_score
+from bert_core.multitask.heads import ConcatPairHead
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.losses import task_loss
+from bert_core.training.sampling import step_tasks, steps_per_epoch
 
 profile = setup(seed=0)
 print(profile)

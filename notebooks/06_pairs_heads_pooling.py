@@ -25,9 +25,10 @@
 # how in-batch negatives turn a few positive pairs into a classification problem; why
 # a head matters most when the encoder barely moves.
 #
-# **What you'll need:** notebook 05 (the multitask baseline). `bert_core.multitask`,
-# `bert_core.heads`, `bert_core.pooling`, `bert_core.losses`, `bert_core.augmentation`,
-# `bert_core.experiment`, `bert_core.tables`; `benchmarks/bench_pair_encoding.py`.
+# **What you'll need:** notebook 05 (the multitask baseline). `bert_core.multitask.model`,
+# `bert_core.multitask.heads`, `bert_core.multitask.pooling`, `bert_core.training.losses`,
+# `bert_core.training.augmentation`, `bert_core.experiments`, `bert_core.course.tables`;
+# `benchmarks/bench_pair_encoding.py`.
 
 # %%
 import json
@@ -36,16 +37,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
+from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course import plots
-from bert_core.training.augmentation import AUGMENTATIONS, sts_swap
-from bert_core.multitask.data import PairExample, load_task
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.multitask.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
-from bert_core.training.losses import multiple_negatives_ranking_loss
-from bert_core.multitask.model import MultitaskBERT
 from bert_core.course.notebook import setup, show_source, versions
-from bert_core.multitask.pooling import pool
-from bert_core.files import PROJECT_ROOT
 from bert_core.course.tables import (
     ours,
     provenance_line,
@@ -55,7 +49,14 @@ from bert_core.course.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.bert.tokenizer import Tokenizer
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.files import PROJECT_ROOT
+from bert_core.multitask.data import PairExample, load_task
+from bert_core.multitask.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.pooling import pool
+from bert_core.training.augmentation import AUGMENTATIONS, sts_swap
+from bert_core.training.losses import multiple_negatives_ranking_loss
 from bert_core.training.ranking import RANKING_MIN_SCORE
 
 profile = setup(seed=0)
@@ -147,7 +148,7 @@ print(f"cross / bi: {bench['cross_over_bi_per_pair']:.2f}x per given pair, "
 # ## 3. Heads for a pair of embeddings
 #
 # For a bi-encoder the head decides how u and v meet. The registry holds the reports'
-# heads (formulas in `bert_core.heads`); here each one is checked for two promises on
+# heads (formulas in `bert_core.multitask.heads`); here each one is checked for two promises on
 # random vectors: does it give (a, b) and (b, a) the same score, and what range do its
 # outputs stay in?
 
@@ -458,7 +459,7 @@ plt.show()
 # 5. How long would a cross-encoder take to find the duplicates among 10,000 Quora
 #    questions on this machine? And a bi-encoder? Use the benchmark's numbers.
 # 6. Give the cosine mix's gate its own learning rate (an optimiser parameter group with
-#    lr 1e-2 for `heads.sts.mix`; where in `bert_core.train` would that go?). Does σ(a)
+#    lr 1e-2 for `heads.sts.mix`; where in `bert_core.training.loop` would that go?). Does σ(a)
 #    move, and which way?
 #
 # ## Further reading

@@ -26,17 +26,15 @@
 # and what they do not, at the scale you can run here.
 #
 # **What you'll need:** notebook 05 (the multitask baseline and its sampling rule).
-# `bert_core.sampling`, `bert_core.losses`, `bert_core.experiment`, `bert_core.tables`.
+# `bert_core.training.sampling`, `bert_core.training.losses`, `bert_core.experiments`,
+# `bert_core.course.tables`.
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from bert_core.course import plots
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.training.losses import dwa_weights
 from bert_core.course.notebook import setup, show_source, versions
-from bert_core.training.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
 from bert_core.course.tables import (
     ours,
     provenance_line,
@@ -46,8 +44,11 @@ from bert_core.course.tables import (
     settings_table,
     side_by_side,
 )
+from bert_core.experiments import load_results, preset, run_experiment
 from bert_core.training.datasets import training_data
 from bert_core.training.loop import schedule_for
+from bert_core.training.losses import dwa_weights
+from bert_core.training.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
 
 profile = setup(seed=0)
 print(profile)
@@ -77,7 +78,7 @@ pd.DataFrame({"in the files": full, "per_task cap 400": limited_sizes(full, 400)
 # %% [markdown]
 # ## 2. Four samplers
 #
-# A **sampler** decides which task each step trains on (`bert_core.sampling`):
+# A **sampler** decides which task each step trains on (`bert_core.training.sampling`):
 #
 # | sampler | a step trains | p(task t) |
 # |---|---|---|
@@ -170,7 +171,7 @@ plt.show()
 # ## 4. Loss balancing
 #
 # The baseline adds the task losses. "Projected Attention" (4) tried two other ways to
-# combine them (`loss_balancing=...`, `bert_core.losses`):
+# combine them (`loss_balancing=...`, `bert_core.training.losses`):
 #
 # - `squared`: L = Σ_t L_t². The gradient of a term is 2 L_t ∇L_t, so a task whose loss
 #   is high is pushed harder. Note that it also changes the scale of every gradient: a
@@ -389,7 +390,7 @@ plt.show()
 # 6. Add the missing seeds: `python -m bert_core.train mean-hybrid --profile cpu --seeds
 #    0,1,2` (and the same for the other presets). Which of the differences above survive?
 # 7. Give the hybrid curriculum's frozen epochs the head-only learning rate of notebook
-#    04 (1e-3). Where in `bert_core.train` would a per-epoch learning rate go?
+#    04 (1e-3). Where in `bert_core.training.loop` would a per-epoch learning rate go?
 #
 # ## Further reading
 #

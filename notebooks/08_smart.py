@@ -26,7 +26,8 @@
 # numbers; what SMART costs per step and what it buys at the scale you can run here.
 #
 # **What you'll need:** notebooks 05 (the multitask baseline) and 06 (pair encodings).
-# `bert_core.smart`, `bert_core.experiment`, `bert_core.plots`, `bert_core.tables`.
+# `bert_core.training.smart`, `bert_core.experiments`, `bert_core.course.plots`,
+# `bert_core.course.tables`.
 
 # %%
 import matplotlib.pyplot as plt
@@ -34,11 +35,22 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course import plots
-from bert_core.multitask.data import PairExample
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.multitask.model import MultitaskBERT
 from bert_core.course.notebook import setup, show_source, versions
+from bert_core.course.tables import (
+    ours,
+    penalty_means,
+    provenance_line,
+    published_rows,
+    results_table,
+    results_to_show,
+    settings_table,
+    side_by_side,
+)
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.multitask.data import PairExample
+from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import (
     SMART_SETTINGS,
     MomentumTeacher,
@@ -51,17 +63,6 @@ from bert_core.training.smart import (
     per_token_unit,
     random_corner,
 )
-from bert_core.course.tables import (
-    ours,
-    penalty_means,
-    provenance_line,
-    published_rows,
-    results_table,
-    results_to_show,
-    settings_table,
-    side_by_side,
-)
-from bert_core.bert.tokenizer import Tokenizer
 
 profile = setup(seed=0)
 print(profile)
@@ -416,7 +417,7 @@ plt.show()
 #   gradient, and near δ = 0 the KL and the symmetrised KL have gradients of the same
 #   direction. The variants can only differ in the final term, which is why `kl` (KL in
 #   both) differs and `kl_then_symkl` does not. Report 001 adapted smart-pytorch, whose
-#   step rescales δ to ∞-norm 1 whatever ε is (the `bert_core.smart` docstring); with
+#   step rescales δ to ∞-norm 1 whatever ε is (the `bert_core.training.smart` docstring); with
 #   that step its perturbations were about 10⁶ times ε, and its variants could differ.
 #
 # ## Summary

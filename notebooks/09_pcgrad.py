@@ -25,7 +25,8 @@
 # what PCGrad costs (almost nothing, done right) and what it buys here.
 #
 # **What you'll need:** notebooks 05 (the multitask step) and 08 (SMART).
-# `bert_core.pcgrad`, `bert_core.experiment`, `bert_core.plots`, `bert_core.tables`.
+# `bert_core.training.pcgrad`, `bert_core.experiments`, `bert_core.course.plots`,
+# `bert_core.course.tables`.
 
 # %%
 import matplotlib.pyplot as plt
@@ -33,9 +34,7 @@ import pandas as pd
 import torch
 
 from bert_core.course import plots
-from bert_core.experiments import load_results, preset, run_experiment
 from bert_core.course.notebook import setup, show_source, versions
-from bert_core.training.pcgrad import GradientSurgery, project_conflicting, surgery_weights
 from bert_core.course.tables import (
     conflict_rates,
     ours,
@@ -46,6 +45,8 @@ from bert_core.course.tables import (
     settings_table,
     side_by_side,
 )
+from bert_core.experiments import load_results, preset, run_experiment
+from bert_core.training.pcgrad import GradientSurgery, project_conflicting, surgery_weights
 
 profile = setup(seed=0)
 print(profile)

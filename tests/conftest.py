@@ -62,8 +62,6 @@ def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
 @pytest.fixture
 def isolated_outputs(tmp_path, monkeypatch) -> Path:
     """Runs and results of the test go to a temporary folder, not the repository."""
-    from bert_core.experiments import store as results
-
     monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(results, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("BERT_CORE_RESULTS", str(tmp_path / "results"))
     return tmp_path

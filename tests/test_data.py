@@ -66,7 +66,8 @@ def test_train_file_without_labels_is_an_error(tmp_path):
 
 
 def test_missing_file_names_the_path_and_the_download_command(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"quora-dev.csv.*python -m bert_core.data download"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"quora-dev.csv.*python -m bert_core.multitask.data download"):
         load_task("quora", "dev", tmp_path)
 
 

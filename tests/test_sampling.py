@@ -14,9 +14,11 @@ from bert_core.training.loop import train_run
 from bert_core.training.run_folder import run_dir
 from bert_core.training.sampling import (
     Schedule,
+    TaskStream,
     annealing_alpha,
     batches_per_task,
     limited_sizes,
+    step_tasks,
     steps_per_epoch,
     task_probabilities,
 )
@@ -126,3 +128,30 @@ def test_hybrid_first_epoch_trains_only_the_heads(tiny_checkpoint, isolated_outp
     after = load_file(str(run_dir(config, 0) / "best.safetensors"))
     for key, value in before.items():
         assert torch.equal(after[f"bert.{key}"], value), key  # the encoder was frozen all epoch
+
+
+def test_steps_per_epoch_rules():
+    sizes = {"sst": 100, "quora": 1000, "sts": 50}
+    assert steps_per_epoch(sizes, 10, "simultaneous", "min") == 5
+    assert steps_per_epoch(sizes, 10, "simultaneous", "max") == 100
+    assert steps_per_epoch(sizes, 10, "round_robin", "min") == 15  # 5 batches of each of 3 tasks
+    assert steps_per_epoch(sizes, 10, "round_robin", 7) == 7
+    with pytest.raises(ValueError, match="epoch_length"):
+        steps_per_epoch(sizes, 10, "simultaneous", "longest")
+
+
+def test_round_robin_takes_turns():
+    tasks = ("sst", "quora", "sts")
+    turns = [step_tasks(s, tasks, "round_robin") for s in range(4)]
+    assert turns == [("sst",), ("quora",), ("sts",), ("sst",)]
+    assert step_tasks(5, tasks, "simultaneous") == tasks
+
+
+def test_task_stream_covers_each_pass_once_and_is_a_function_of_the_seed():
+    stream = TaskStream(10, 4, seed=0, task="sst")
+    first_pass = stream.batch(0) + stream.batch(1) + stream.batch(2)
+    assert sorted(first_pass) == list(range(10)) and len(stream.batch(2)) == 2
+    assert sorted(stream.batch(3) + stream.batch(4) + stream.batch(5)) == list(range(10))
+    assert stream.batch(3) != stream.batch(0) or stream.batch(4) != stream.batch(1)  # reshuffled
+    assert TaskStream(10, 4, seed=0, task="sst").batch(4) == stream.batch(4)
+    assert TaskStream(10, 4, seed=1, task="sst").batch(0) != stream.batch(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bert_core.bert.tokenizer import Tokenizer
@@ -23,7 +25,8 @@ def test_profile_from_environment(monkeypatch):
 
 
 def test_artefacts_round_trip_with_provenance(monkeypatch, tmp_path):
-    monkeypatch.setattr(results, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("BERT_CORE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("BERT_CORE_COMMAND", "make run")
     path = results.save_artefact("cpu", "demo", {"accuracy": 0.5})
     assert path == tmp_path / "results" / "cpu" / "demo.json"
@@ -33,6 +36,8 @@ def test_artefacts_round_trip_with_provenance(monkeypatch, tmp_path):
     assert set(loaded["meta"]["versions"]) == {"python", "torch", "bert_core"}
     assert results.load_artefact("cpu", "absent") is None
     assert not list(path.parent.glob("*.tmp"))
+    # the smoke profile's artefacts are scratch, beside the runs, never among the committed ones
+    assert results.save_artefact("smoke", "demo", {}) == tmp_path / "runs" / "results" / "smoke" / "demo.json"
 
 
 def test_sts_label_summary_by_hand():
@@ -70,13 +75,31 @@ def test_notebooks_are_paired_and_in_sync():
         assert any(c.get("outputs") for c in b.cells), f"{ipynb.name} is committed unexecuted"
 
 
-def test_main_job_stops_at_once_without_the_course_data(monkeypatch, tmp_path):
-    from bert_core.course.execute import check_data
+def test_main_job_without_the_course_data_runs_the_sample_set_and_says_how_to_get_the_data(
+        monkeypatch, tmp_path, capsys):
+    from bert_core.course.execute import missing_data, profile_to_run
 
     monkeypatch.setenv("BERT_CORE_DATA", str(tmp_path))
-    with pytest.raises(SystemExit, match=r"(?s)cpu profile reads the course data.*bert_core.data download"):
-        check_data("cpu")
-    check_data("smoke")  # the sample set is always there
+    assert profile_to_run("cpu") == "smoke"
+    notice = capsys.readouterr().err
+    assert notice.count("\n") == 1 and str(tmp_path) in notice
+    assert "python -m bert_core.multitask.data download" in notice and "BERT_CORE_DATA=" in notice
+    assert missing_data("smoke") is None  # the sample set is always there
+    (tmp_path / "ids-sst-train.csv").write_text("")
+    assert profile_to_run("cpu") == "cpu" and capsys.readouterr().err == ""
+
+
+def test_a_smoke_pass_trains_in_a_scratch_folder_that_goes_away(monkeypatch):
+    from bert_core.course.execute import scratch_runs
+
+    monkeypatch.delenv("BERT_CORE_RUNS", raising=False)
+    with scratch_runs() as folder:
+        assert os.environ["BERT_CORE_RUNS"] == str(folder) and folder.is_dir()
+        (folder / "weights").write_text("x")
+    assert not folder.exists() and "BERT_CORE_RUNS" not in os.environ
+    monkeypatch.setenv("BERT_CORE_RUNS", "/somewhere/kept")
+    with scratch_runs() as folder:
+        assert str(folder) == "/somewhere/kept"
 
 
 def test_committed_notebooks_write_nothing_to_stderr():

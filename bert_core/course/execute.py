@@ -12,6 +12,11 @@ artefacts to ``results/<profile>/`` and figures to ``figures/<profile>/``.
 
 Training runs (notebooks 04 on) load a stored result whose settings match instead of
 training again; ``--retrain`` trains every run afresh (``BERT_CORE_REUSE=0``).
+
+Without the course data (a fresh machine, nothing set) the job says so in one line, with
+how to get the data, and runs the ``smoke`` profile on the sample set the package ships.
+A smoke pass trains in a temporary runs folder that is removed afterwards: its runs only
+prove that the code runs, and would otherwise leave gigabytes of weights behind.
 """
 
 from __future__ import annotations
@@ -19,15 +24,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from bert_core.experiments.profiles import PROFILES
+from bert_core.experiments.profiles import PROFILES, get_profile
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
 
-__all__ = ["notebook_sources", "check_data", "execute_notebook", "execute_all"]
+__all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "execute_notebook",
+           "execute_all"]
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
@@ -66,17 +76,40 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
     return time.perf_counter() - start
 
 
-def check_data(profile: str) -> None:
-    """Fail before any kernel starts if the profile needs the course data and has none."""
+def missing_data(profile: str) -> str | None:
+    """None if ``profile`` has its data; else one line that says what is missing and how to
+    get it."""
     folder = PROFILES[profile].data_dir
-    if not task_file("sst", "train", folder).exists():
-        raise SystemExit(
-            f"The {profile} profile reads the course data, and {folder} has none.\n"
-            f"  online:  {DOWNLOAD_COMMAND}\n"
-            "  offline: BERT_CORE_DATA=/path/to/the/data (on the course machines: "
-            "BERT_CORE_DATA=../shared/data/cs224n)\n"
-            "  or the sample set: BERT_CORE_PROFILE=smoke make run"
-        )
+    if task_file("sst", "train", folder).exists():
+        return None
+    return (f"The {profile} profile reads the course data and {folder} has none: running the smoke "
+            f"profile on the sample set instead. For the course data: {DOWNLOAD_COMMAND} (online), "
+            "or BERT_CORE_DATA=/path/to/the/data (on the course machines: ../shared/data/cs224n).")
+
+
+def profile_to_run(profile: str) -> str:
+    """``profile``, or ``smoke`` (with its one-line notice on stderr) when its data is missing."""
+    notice = missing_data(profile)
+    if notice is None:
+        return profile
+    print(notice, file=sys.stderr, flush=True)
+    return "smoke"
+
+
+@contextmanager
+def scratch_runs() -> Iterator[Path]:
+    """A temporary runs folder (``BERT_CORE_RUNS``) for the block, removed afterwards, unless
+    the caller has set ``BERT_CORE_RUNS`` already (then that folder, kept)."""
+    if os.environ.get("BERT_CORE_RUNS"):
+        yield Path(os.environ["BERT_CORE_RUNS"])
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bert-core-runs-"))
+    os.environ["BERT_CORE_RUNS"] = str(folder)  # the kernels inherit it
+    try:
+        yield folder
+    finally:
+        os.environ.pop("BERT_CORE_RUNS", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stable_cell_ids(nb) -> None:
@@ -89,26 +122,35 @@ def _stable_cell_ids(nb) -> None:
         cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
-def execute_all(profile: str, only: list[str] | None = None) -> None:
+def execute_all(profile: str, only: list[str] | None = None, commit_smoke: bool = True) -> None:
+    """Execute the notebooks in ``profile`` (then, for cpu/gpu, in smoke again). The smoke
+    notebooks replace the committed ``notebooks/*.ipynb`` when ``commit_smoke``; other
+    passes, and a smoke run instead of a profile without data, go to ``runs/notebooks/``."""
     # Kernels run in notebooks/: a relative BERT_CORE_DATA must not change meaning there.
     if os.environ.get("BERT_CORE_DATA"):
         os.environ["BERT_CORE_DATA"] = str(Path(os.environ["BERT_CORE_DATA"]).expanduser().resolve())
-    check_data(profile)
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
     passes = [profile] if profile == "smoke" else [profile, "smoke"]
     for current in passes:
-        for source in notebook_sources(only):
-            if current == "smoke":
-                target = source.with_suffix(".ipynb")
-            else:
-                target = PROJECT_ROOT / "runs" / "notebooks" / current / source.with_suffix(".ipynb").name
-            seconds = execute_notebook(source, current, target)
-            print(f"[{current}] {source.name}: {seconds:.0f} s -> {target.relative_to(PROJECT_ROOT)}",
-                  flush=True)
+        with scratch_runs() if current == "smoke" else _kept_runs():
+            for source in notebook_sources(only):
+                if current == "smoke" and commit_smoke:
+                    target = source.with_suffix(".ipynb")
+                else:
+                    target = PROJECT_ROOT / "runs" / "notebooks" / current / source.with_suffix(".ipynb").name
+                seconds = execute_notebook(source, current, target)
+                print(f"[{current}] {source.name}: {seconds:.0f} s -> {target.relative_to(PROJECT_ROOT)}",
+                      flush=True)
+
+
+@contextmanager
+def _kept_runs() -> Iterator[None]:
+    yield
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bert_core.execute", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bert_core.course.execute",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default=None, choices=list(PROFILES),
                         help="default: $BERT_CORE_PROFILE, else gpu with CUDA, else cpu")
     parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 00,02")
@@ -117,11 +159,10 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.retrain:
         os.environ["BERT_CORE_REUSE"] = "0"  # the kernels inherit it
-    from bert_core.experiments.profiles import get_profile
-
-    profile = get_profile(args.profile).name
+    requested = get_profile(args.profile).name
+    profile = profile_to_run(requested)
     only = args.only.split(",") if args.only else None
-    execute_all(profile, only)
+    execute_all(profile, only, commit_smoke=profile == requested)
     return 0
 
 

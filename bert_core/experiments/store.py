@@ -27,15 +27,22 @@ from typing import Any
 import torch
 
 from bert_core.experiments.presets import in_profile
+from bert_core.experiments.profiles import get_profile
 from bert_core.experiments.result import ExperimentResult
-from bert_core.files import PROJECT_ROOT, atomic_write
+from bert_core.files import PROJECT_ROOT, atomic_write, results_root, runs_root
 from bert_core.training.config import ExperimentConfig
 
 __all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance",
            "save_artefact", "load_artefact"]
 
 def results_dir(profile: str) -> Path:
-    return PROJECT_ROOT / "results" / profile
+    """Where a profile's artefacts live: ``results/<profile>/`` (``$BERT_CORE_RESULTS``) for the
+    profiles whose results are committed; for the smoke profile, whose numbers only prove that
+    the code runs, scratch space beside the runs (``runs/results/smoke/``), so that a second
+    ``make test`` in the same clone starts as fresh as the first."""
+    if get_profile(profile).uses_sample_data:
+        return runs_root() / "results" / profile
+    return results_root() / profile
 
 
 def _machine() -> str:

@@ -14,7 +14,7 @@ task          files (``{split}`` = train, dev,      columns
 ============  ===================================  =================================
 
 Test-student files have no label column. The folder is ``$BERT_CORE_DATA``, else
-``data/`` at the repository root; ``python -m bert_core.data download`` fetches the
+``data/`` at the repository root; ``python -m bert_core.multitask.data download`` fetches the
 starter repository's public files there. The package also ships a tiny sample set in
 the same formats (written for this project) that the ``smoke`` profile and the tests use.
 
@@ -66,7 +66,7 @@ SPLITS = ("train", "dev", "test")
 STARTER_DATA_URL = (
     "https://raw.githubusercontent.com/gpoesia/minbert-default-final-project/main/data/"
 )
-DOWNLOAD_COMMAND = "python -m bert_core.data download"
+DOWNLOAD_COMMAND = "python -m bert_core.multitask.data download"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -295,7 +295,8 @@ def download(to: str | Path | None = None, base_url: str = STARTER_DATA_URL,
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bert_core.data", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bert_core.multitask.data",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     dl = sub.add_parser("download", help="fetch the starter repository's data files")
     dl.add_argument("--to", default=None, help="target folder (default: $BERT_CORE_DATA or data/)")

@@ -9,12 +9,11 @@ checkpoint (``bert_core.training.checkpoint``); when it has finished, ``metrics.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-from bert_core.files import PROJECT_ROOT, atomic_write
+from bert_core.files import PROJECT_ROOT, atomic_write, runs_root
 from bert_core.training.checkpoint import latest_checkpoint
 from bert_core.training.config import ExperimentConfig
 
@@ -22,9 +21,8 @@ __all__ = ["run_dir", "open_run", "finish_run", "write_json", "latest_path", "sh
 
 
 def run_dir(config: ExperimentConfig, seed: int) -> Path:
-    """``runs/<profile>/<name>/seed-<seed>/`` under ``$BERT_CORE_RUNS`` (default: the repository)."""
-    root = Path(os.environ["BERT_CORE_RUNS"]) if os.environ.get("BERT_CORE_RUNS") else PROJECT_ROOT / "runs"
-    return root / config.profile / config.name / f"seed-{seed}"
+    """``<profile>/<name>/seed-<seed>/`` under the runs folder (``$BERT_CORE_RUNS``, else ``runs/``)."""
+    return runs_root() / config.profile / config.name / f"seed-{seed}"
 
 
 def open_run(config: ExperimentConfig, seed: int, resume: bool) -> tuple[Path, bool]:

@@ -1,0 +1,66 @@
+"""The loop's plug-in points: which extensions a config turns on, in which order, and that
+a new extension needs its module and one registration, not a change to the loop."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bert_core.experiments import make_config
+from bert_core.multitask.data import sample_data_dir
+from bert_core.training import plugins
+from bert_core.training.balancing import LossBalancing
+from bert_core.training.datasets import training_data
+from bert_core.training.hooks import Extension
+from bert_core.training.loop import model_for, train_run
+from bert_core.training.pcgrad import SurgeryExtension
+from bert_core.training.ranking import RankingLoss
+from bert_core.training.smart import SmartExtension
+
+
+def _config(tiny_checkpoint, **fields):
+    return make_config("plug", "smoke", **{"checkpoint": str(tiny_checkpoint), "epochs": 1, "batch_size": 4,
+                                           "max_length": 32, "epoch_length": 2, "dev_limit": 4,
+                                           "predict_test": False, **fields})
+
+
+@pytest.mark.parametrize("fields,kinds", [
+    ({}, []),
+    ({"loss_balancing": "dwa"}, [LossBalancing]),
+    ({"pcgrad": True, "smart": "smart-surgery"}, [SmartExtension, SurgeryExtension]),
+    ({"heads": {"similarity": "cosine"}, "sts_loss": "mnr_then_mse", "loss_balancing": "squared",
+      "smart": "jiang2020", "epochs": 2}, [RankingLoss, LossBalancing, SmartExtension]),
+])
+def test_a_config_turns_on_its_extensions_in_order(tiny_checkpoint, fields, kinds):
+    config = _config(tiny_checkpoint, **fields)
+    built = plugins.extensions_for(config, model_for(config), training_data(config, sample_data_dir()))
+    assert [type(e) for e in built] == kinds
+
+
+def test_a_registered_extension_acts_without_a_change_to_the_loop(tiny_checkpoint, isolated_outputs,
+                                                                  monkeypatch):
+    """An extension that doubles the STS term and counts the steps it saw: the STS loss's
+    gradient doubles, so the run's weights differ from the baseline's."""
+    seen = []
+
+    class DoubleSts(Extension):
+        records = ("doubled",)
+
+        def terms(self, losses, extras, step, terms):
+            return {t: 2 * v if t == "sts" else v for t, v in terms.items()}
+
+        def after_step(self, model, step, losses, extras):
+            seen.append(step.index)
+            step.state.record("doubled").append([step.index + 1, round(losses["sts"].item(), 5)])
+
+    config = _config(tiny_checkpoint)
+    baseline = train_run(config, 0, sample_data_dir(), progress=False)
+    monkeypatch.setitem(plugins.PLUGINS, "double-sts", lambda config, model, train: DoubleSts())
+    doubled = train_run(config, 0, sample_data_dir(), progress=False)
+    assert seen == [0, 1]
+    assert [row[0] for row in doubled["doubled"]] == [1, 2]  # its record reaches the run's record
+    first = [r for r in doubled["losses"] if r[0] == 1]
+    assert first == [r for r in baseline["losses"] if r[0] == 1]  # the same first batch and weights
+    assert doubled["losses"] != baseline["losses"]  # then the doubled gradient moved them apart
+    assert "doubled" not in baseline
+    assert torch.tensor([r[2] for r in doubled["losses"]]).isfinite().all()

@@ -1,0 +1,56 @@
+"""The notebooks' results tables: seed spread, labels, provenance, the published rows."""
+
+from __future__ import annotations
+
+from bert_core.experiments import (
+    ExperimentResult,
+    make_config,
+    preset,
+)
+
+
+def test_results_table_shows_the_spread_of_several_seeds_even_when_zero():
+    from bert_core.course.tables import published_rows, results_table, side_by_side
+
+    config = make_config("t", "smoke", tasks=("sst",), seeds=(0, 1))
+    runs = {s: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0,
+                "trainable_parameters": 5} for s in (0, 1)}
+    one = make_config("u", "smoke", tasks=("sst",))
+    table = results_table({"two seeds": ExperimentResult(config, runs),
+                           "one seed": ExperimentResult(one, {0: runs[0]}), "not run": None})
+    assert table.loc["two seeds", "sst_acc"] == "0.250 ± 0.000"
+    assert table.loc["one seed", "sst_acc"] == "0.250" and table.loc["not run", "sst_acc"] == ""
+    both = side_by_side(table, published_rows([("SMART Surgery", "baseline", "finetune")]))
+    assert both.loc["SMART Surgery: baseline (finetune)", "para_acc"] == "0.750"
+    assert both.loc["two seeds", "para_acc"] == ""
+
+
+def test_ours_labels_named_results_and_settings_table_shows_fields():
+    from bert_core.course.tables import ours, settings_table
+
+    runs = {0: {"best": {"sst": 0.25}, "wall_seconds": 10.0, "peak_memory_mb": 100.0}}
+    results = {n: ExperimentResult(make_config(n, "smoke", tasks=("sst",)), runs) for n in ("a", "b")}
+    assert list(ours(results, "b").index) == ["ours, cpu: b"]
+    assert list(ours(results, profile="gpu").index) == ["ours, gpu: a", "ours, gpu: b"]
+    configs = [preset("sampling-annealed", "cpu"), preset("quora-tenth", "cpu")]
+    table = settings_table(configs, ["sampling", "subsample"])
+    assert table.loc["quora-tenth", "subsample"] == "(('quora', 0.1),)"
+    assert table.loc["sampling-annealed", "sampling"] == "annealed"
+
+
+def test_provenance_line_and_which_results_a_notebook_shows():
+    from bert_core.course.tables import provenance_line, results_to_show
+
+    config = make_config("p", "cpu", tasks=("sst",))
+    stored = ExperimentResult(config, {0: {}}, {"command": "make run", "machine": "m", "date": "d"})
+    assert provenance_line({"p": stored}) == "cpu runs: make run on m, d"
+    assert provenance_line({"p": None}) == "No committed cpu runs yet: BERT_CORE_PROFILE=cpu make run"
+    other = ExperimentResult(config, {0: {}}, {"command": "python -m bert_core.train x", "machine": "m",
+                                               "date": "e"})
+    assert provenance_line({"p": stored, "q": other}).splitlines() == [
+        "cpu runs on m, d to e, each by its own command (BERT_CORE_PROFILE=cpu RETRAIN=1 make run repeats "
+        "them all):", "  p: make run", "  q: python -m bert_core.train x"]
+    own = {"p": None}
+    assert results_to_show(own, {"p": stored}, "smoke") == ({"p": stored}, "cpu")
+    assert results_to_show(own, {"p": None}, "smoke") == (own, "smoke")
+    assert results_to_show(own, {"p": stored}, "gpu") == (own, "gpu")
