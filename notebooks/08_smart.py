@@ -106,12 +106,21 @@ show_source(divergence)
 # a change of the input embeddings. The input is what `MultitaskBERT.embed` returns, the
 # sum of word, position and token-type embeddings, one 384-vector per token; both
 # sentences of a pair are perturbed.
+#
+# This section computes in **float64**. At the reports' radii the output moves by 1e-6 or
+# less, and a score near 5 holds only about 7 significant digits in float32: the change
+# would drown in rounding. Worse, the ascent's direction comes from that change, so in
+# float32 it is partly rounding noise, and which noise depends on the machine and its
+# thread count (the float32 run of the picture below gave 144x one day and 309x another).
+# In float64 every number here is the same on every machine to the digits shown. Training
+# runs in float32 (bf16 on a GPU), where the same holds: at ε = 1e-6 SMART's ascent steers
+# by rounding.
 
 # %%
 torch.manual_seed(0)
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 model = MultitaskBERT.from_pretrained(profile.checkpoint, pooling="mean", heads={"similarity": "cosine"})
-model.eval()
+model = model.double().eval()  # float64 for this section (see above)
 pairs = [PairExample("p0", "A man is playing a guitar.", "A man plays the guitar.", 4.8),
          PairExample("p1", "A woman is slicing an onion.", "A man is cutting a tomato.", 1.6),
          PairExample("p2", "The cat sleeps on the sofa.", "Stocks fell sharply on Monday.", 0.0)]
@@ -150,7 +159,7 @@ for sigma in (0.0, 1e-5):
         settings = SmartSettings(epsilon=1e-2, sigma=sigma, step_size=1e-2, ascent_steps=steps)
         rows[f"sigma={sigma:g}, ascent steps={steps}"] = adversarial_regulariser(
             f, embeds, clean, "similarity", settings, batch.attention_mask).item()
-pd.Series(rows, name="R_s at epsilon = 0.01").to_frame()
+pd.Series(rows, name="R_s at epsilon = 0.01").map("{:.2e}".format).to_frame()
 
 # %% [markdown]
 # ### A picture of the adversarial perturbation at work

@@ -40,6 +40,8 @@ def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
     assert first["epochs"] == second["epochs"] and first["losses"] == second["losses"]
     other = train_run(_tiny("c", tiny_checkpoint), 1, sample_data_dir(), progress=False)
     assert other["losses"] != first["losses"]
+    # a record names its folder the same way wherever the runs folder is
+    assert first["run_dir"] == "$BERT_CORE_RUNS/smoke/a/seed-0"
 
 
 # The plain case runs in the fast suite; the extensions' cases are the slow matrix.

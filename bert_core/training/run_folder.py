@@ -9,6 +9,7 @@ checkpoint (``bert_core.training.checkpoint``); when it has finished, ``metrics.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -62,5 +63,11 @@ def latest_path(folder: Path) -> str:
 
 
 def shown(path: Path) -> str:
-    """``path`` relative to the repository where it lies inside it."""
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+    """``path`` as a record shows it: inside a runs folder that ``$BERT_CORE_RUNS`` names (a
+    temporary one's name changes every time), relative to it; else relative to the
+    repository where it lies inside it (``runs/cpu/...``)."""
+    if os.environ.get("BERT_CORE_RUNS") and path.is_relative_to(runs_root()):
+        return str(Path("$BERT_CORE_RUNS") / path.relative_to(runs_root()))
+    if path.is_relative_to(PROJECT_ROOT):
+        return str(path.relative_to(PROJECT_ROOT))
+    return str(path)
