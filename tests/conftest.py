@@ -65,3 +65,18 @@ def isolated_outputs(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("BERT_CORE_RESULTS", str(tmp_path / "results"))
     return tmp_path
+
+
+@pytest.fixture
+def tiny_run(tiny_checkpoint):
+    """A factory of smoke-profile configs on the tiny BERT: two short epochs, a checkpoint
+    every second step, a learning rate that moves a random model."""
+    from bert_core.experiments import make_config
+
+    def make(name: str, **overrides):
+        settings = dict(checkpoint=str(tiny_checkpoint), epochs=2, batch_size=4, max_length=32,
+                        train_limit=12, dev_limit=10, checkpoint_every=2, predict_test=False,
+                        finetune_lr=1e-3)
+        return make_config(name, "smoke", **{**settings, **overrides})
+
+    return make

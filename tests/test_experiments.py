@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bert_core.experiments import (
-    ExperimentConfig,
     ExperimentResult,
     load_result,
     make_config,
@@ -17,14 +16,8 @@ from bert_core.multitask import evaluate
 from bert_core.training.run_folder import run_dir
 
 
-def _tiny(name: str, tiny_checkpoint, **overrides) -> ExperimentConfig:
-    settings = dict(checkpoint=str(tiny_checkpoint), epochs=2, batch_size=4, max_length=32, train_limit=12,
-                    dev_limit=10, checkpoint_every=2, predict_test=False, finetune_lr=1e-3)
-    return make_config(name, "smoke", **{**settings, **overrides})
-
-
-def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated_outputs, monkeypatch):
-    config = _tiny("reuse", tiny_checkpoint, seeds=(0, 1), predict_test=True)
+def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_run, isolated_outputs, monkeypatch):
+    config = tiny_run("reuse", seeds=(0, 1), predict_test=True)
     result = run_experiment(config, progress=False)
     folder = run_dir(config, 1)
     for name in ("config.json", "metrics.json", "best.safetensors", "last.safetensors"):
@@ -46,7 +39,7 @@ def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_checkpoint, isolated
     again = run_experiment(config, progress=False)
     assert again.seed_metrics() == result.seed_metrics()
     assert load_result(config).seed_metrics() == result.seed_metrics()
-    assert load_result(_tiny("reuse", tiny_checkpoint, finetune_lr=5e-4)) is None  # another hash
+    assert load_result(tiny_run("reuse", finetune_lr=5e-4)) is None  # another hash
     with pytest.raises(AssertionError, match="reused"):
         run_experiment(config, reuse=False, progress=False)
 

@@ -12,7 +12,6 @@ from safetensors.torch import load_file
 from bert_core.bert.model import BertModel
 from bert_core.experiments import (
     ExperimentConfig,
-    make_config,
 )
 from bert_core.multitask.data import sample_data_dir
 from bert_core.multitask.model import MultitaskBERT
@@ -22,23 +21,17 @@ from bert_core.training.loop import TrainingDiverged, train_run
 from bert_core.training.run_folder import run_dir
 
 
-def _tiny(name: str, tiny_checkpoint, **overrides) -> ExperimentConfig:
-    settings = dict(checkpoint=str(tiny_checkpoint), epochs=2, batch_size=4, max_length=32, train_limit=12,
-                    dev_limit=10, checkpoint_every=2, predict_test=False, finetune_lr=1e-3)
-    return make_config(name, "smoke", **{**settings, **overrides})
-
-
 def _final_weights(config: ExperimentConfig, seed: int = 0) -> dict[str, torch.Tensor]:
     folder = run_dir(config, seed)
     assert latest_checkpoint(folder) is None and not list(folder.glob("checkpoint-*"))  # finished
     return load_file(str(folder / "last.safetensors"))
 
 
-def test_same_seed_same_metrics(tiny_checkpoint, isolated_outputs):
-    first = train_run(_tiny("a", tiny_checkpoint), 0, sample_data_dir(), progress=False)
-    second = train_run(_tiny("b", tiny_checkpoint), 0, sample_data_dir(), progress=False)
+def test_same_seed_same_metrics(tiny_run, isolated_outputs):
+    first = train_run(tiny_run("a"), 0, sample_data_dir(), progress=False)
+    second = train_run(tiny_run("b"), 0, sample_data_dir(), progress=False)
     assert first["epochs"] == second["epochs"] and first["losses"] == second["losses"]
-    other = train_run(_tiny("c", tiny_checkpoint), 1, sample_data_dir(), progress=False)
+    other = train_run(tiny_run("c"), 1, sample_data_dir(), progress=False)
     assert other["losses"] != first["losses"]
     # a record names its folder the same way wherever the runs folder is
     assert first["run_dir"] == "$BERT_CORE_RUNS/smoke/a/seed-0"
@@ -65,9 +58,9 @@ SLOW = pytest.mark.slow
     pytest.param("simultaneous", 3, {"smart": "smart-surgery", "smart_options": {"dropout": "shared"}},
                  marks=SLOW),
 ])
-def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outputs, sampling, stop_at,
+def test_a_killed_run_resumes_to_the_same_weights(tiny_run, isolated_outputs, sampling, stop_at,
                                                   options):
-    whole = _tiny("whole", tiny_checkpoint, sampling=sampling, **options)
+    whole = tiny_run("whole", sampling=sampling, **options)
     whole_record = train_run(whole, 0, sample_data_dir(), progress=False)
 
     class Killed(Exception):
@@ -77,7 +70,7 @@ def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outp
         if step == stop_at:
             raise Killed
 
-    broken = _tiny("broken", tiny_checkpoint, sampling=sampling, **options)
+    broken = tiny_run("broken", sampling=sampling, **options)
     with pytest.raises(Killed):
         train_run(broken, 0, sample_data_dir(), progress=False, on_step=kill)
     assert latest_checkpoint(run_dir(broken, 0))["step"] < stop_at
@@ -91,8 +84,8 @@ def test_a_killed_run_resumes_to_the_same_weights(tiny_checkpoint, isolated_outp
     assert resumed_record["losses"] == whole_record["losses"]
 
 
-def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_checkpoint, isolated_outputs,
-                                                                     monkeypatch):
+def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_run, tiny_checkpoint,
+                                                                     isolated_outputs, monkeypatch):
     real_loss = hooks.task_loss
     calls = {"n": 0}
 
@@ -102,7 +95,7 @@ def test_nan_loss_stops_with_step_and_task_and_keeps_the_checkpoint(tiny_checkpo
         return loss * math.nan if calls["n"] == 8 else loss  # step 3, second task (quora)
 
     monkeypatch.setattr(hooks, "task_loss", poisoned)
-    config = _tiny("nan", tiny_checkpoint)
+    config = tiny_run("nan")
     with pytest.raises(TrainingDiverged, match=r"quora loss is nan at step 3 .*checkpoint-0000002"):
         train_run(config, 0, sample_data_dir(), progress=False)
     folder = run_dir(config, 0)
