@@ -36,10 +36,10 @@ import os
 import sys
 import urllib.request
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import TypeVar, Union
 
 from bert_core.multitask.tasks import TASKS as REGISTRY
 
@@ -56,6 +56,8 @@ __all__ = [
     "read_sentiment",
     "read_pairs",
     "load_task",
+    "sentences",
+    "sentence_pairs",
     "download",
     "DOWNLOAD_COMMAND",
     "STARTER_DATA_URL",
@@ -86,6 +88,25 @@ class PairExample:
 
 
 Example = Union[SentimentExample, PairExample]
+_E = TypeVar("_E", SentimentExample, PairExample)
+
+
+def sentences(examples: Sequence[Example]) -> list[str]:
+    """The sentence of each sentiment example (a TypeError names a pair among them)."""
+    return [_as(e, SentimentExample).sentence for e in examples]
+
+
+def sentence_pairs(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
+    """The first and the second sentences of pair examples (a TypeError names a single
+    sentence among them)."""
+    pairs = [_as(e, PairExample) for e in examples]
+    return [p.sentence1 for p in pairs], [p.sentence2 for p in pairs]
+
+
+def _as(example: Example, kind: type[_E]) -> _E:
+    if not isinstance(example, kind):
+        raise TypeError(f"example {example.id!r} is a {type(example).__name__}, expected a {kind.__name__}")
+    return example
 
 
 class DataWarning(UserWarning):
@@ -112,9 +133,7 @@ def task_file(task: str, split: str, folder: str | Path | None = None) -> Path:
     return Path(folder if folder is not None else data_dir()) / name
 
 
-def _read_rows(
-    path: Path, required: tuple[str, ...], parse: Callable[[dict[str, str]], Example]
-) -> list[Example]:
+def _read_rows(path: Path, required: tuple[str, ...], parse: Callable[[dict[str, str]], _E]) -> list[_E]:
     """Read a tab-separated file with a header; parse each row, skipping (and counting)
     the rows ``parse`` rejects with a ValueError."""
     if not path.exists():
@@ -122,7 +141,7 @@ def _read_rows(
             f"{path}: no such data file. Download the course data with `{DOWNLOAD_COMMAND}` "
             f"(into {data_dir()}), or point BERT_CORE_DATA at the folder that holds it."
         )
-    examples: list[Example] = []
+    examples: list[_E] = []
     skipped: list[tuple[int, str]] = []
     csv.field_size_limit(sys.maxsize)  # CFIMDB reviews are long
     with path.open(encoding="utf-8", newline="") as f:
@@ -221,7 +240,7 @@ def read_sentiment(path: str | Path, num_labels: int = 5) -> list[SentimentExamp
             label = int(value)
         return SentimentExample(_text(record, "id"), _text(record, "sentence"), label)
 
-    return _read_rows(path, ("id", "sentence"), parse)  # type: ignore[return-value]
+    return _read_rows(path, ("id", "sentence"), parse)
 
 
 def read_pairs(path: str | Path, label_column: str, low: float, high: float) -> list[PairExample]:
@@ -235,7 +254,7 @@ def read_pairs(path: str | Path, label_column: str, low: float, high: float) -> 
             _text(record, "id"), _text(record, "sentence1"), _text(record, "sentence2"), label
         )
 
-    return _read_rows(path, ("id", "sentence1", "sentence2"), parse)  # type: ignore[return-value]
+    return _read_rows(path, ("id", "sentence1", "sentence2"), parse)
 
 
 def _has_column(path: Path, column: str) -> bool:

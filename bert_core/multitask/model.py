@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from bert_core.bert.model import BertModel
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example, PairExample
+from bert_core.multitask.data import Example, sentence_pairs, sentences
 from bert_core.multitask.heads import HEADS, build_head, head_encoding
 from bert_core.multitask.pooling import pool
 from bert_core.multitask.tasks import TASKS
@@ -216,11 +216,11 @@ class MultitaskBERT(nn.Module):
                              "input_ids and attention_mask")
         return self.heads[task](*self.encode_pair(ids_1, mask_1, ids_2, mask_2))
 
-    def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[PairExample],
+    def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[Example],
                         device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
         """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
-        first = tokenizer([e.sentence1 for e in examples])
-        second = tokenizer([e.sentence2 for e in examples])
+        firsts, seconds = sentence_pairs(examples)
+        first, second = tokenizer(firsts), tokenizer(seconds)
         return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
                                 second["input_ids"].to(device), second["attention_mask"].to(device))
 
@@ -229,16 +229,16 @@ class MultitaskBERT(nn.Module):
         """Tokenize a batch of ``task``'s examples in the layout its encoding needs."""
         kind = TASKS[task].kind
         if kind == "sentiment":
-            batch = tokenizer([e.sentence for e in examples])  # type: ignore[union-attr]
+            batch = tokenizer(sentences(examples))
             return TaskBatch(task, "single", batch["input_ids"].to(device),
                              batch["attention_mask"].to(device))
+        firsts, seconds = sentence_pairs(examples)
         if self.pair_encoding[kind] == "cross":
             # one sequence per pair; the tokenizer truncates the longer sentence first
-            batch = tokenizer([e.sentence1 for e in examples], [e.sentence2 for e in examples])  # type: ignore[union-attr]
+            batch = tokenizer(firsts, seconds)
             return TaskBatch(task, "cross", batch["input_ids"].to(device), batch["attention_mask"].to(device),
                              batch["token_type_ids"].to(device))
-        first = tokenizer([e.sentence1 for e in examples])  # type: ignore[union-attr]
-        second = tokenizer([e.sentence2 for e in examples])  # type: ignore[union-attr]
+        first, second = tokenizer(firsts), tokenizer(seconds)
         return TaskBatch(task, "separate", _stacked(first["input_ids"], second["input_ids"]).to(device),
                          _stacked(first["attention_mask"], second["attention_mask"]).to(device))
 

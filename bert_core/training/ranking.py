@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example, PairExample
+from bert_core.multitask.data import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.hooks import Extension, Source, labels_of
@@ -29,8 +29,7 @@ def ranking_batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, ex
                        device: torch.device) -> tuple[Tensor, dict[str, Tensor]]:
     """L_MNR of a batch of positive pairs, scored by the dot product of their separately
     encoded embeddings u and v."""
-    pairs = [e for e in examples if isinstance(e, PairExample)]
-    return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, pairs, device)), {}
+    return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device)), {}
 
 
 class RankingLoss(Extension):
