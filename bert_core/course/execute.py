@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from bert_core.experiments.profiles import PROFILES, get_profile
@@ -132,7 +132,7 @@ def execute_all(profile: str, only: list[str] | None = None, commit_smoke: bool 
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
     passes = [profile] if profile == "smoke" else [profile, "smoke"]
     for current in passes:
-        with scratch_runs() if current == "smoke" else _kept_runs():
+        with scratch_runs() if current == "smoke" else nullcontext():
             for source in notebook_sources(only):
                 if current == "smoke" and commit_smoke:
                     target = source.with_suffix(".ipynb")
@@ -141,11 +141,6 @@ def execute_all(profile: str, only: list[str] | None = None, commit_smoke: bool 
                 seconds = execute_notebook(source, current, target)
                 print(f"[{current}] {source.name}: {seconds:.0f} s -> {target.relative_to(PROJECT_ROOT)}",
                       flush=True)
-
-
-@contextmanager
-def _kept_runs() -> Iterator[None]:
-    yield
 
 
 def _main(argv: list[str] | None = None) -> int:

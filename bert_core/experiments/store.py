@@ -35,6 +35,7 @@ from bert_core.training.config import ExperimentConfig
 __all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance",
            "save_artefact", "load_artefact"]
 
+
 def results_dir(profile: str) -> Path:
     """Where a profile's artefacts live: ``results/<profile>/`` (``$BERT_CORE_RESULTS``) for the
     profiles whose results are committed; for the smoke profile, whose numbers only prove that
