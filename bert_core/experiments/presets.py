@@ -115,11 +115,11 @@ def preset(preset_name: str, profile: str | None = None, **overrides: Any) -> Ex
     return make_config(name, profile, **{**PRESETS[preset_name], **overrides})
 
 
-def in_profile(config: ExperimentConfig, profile: str) -> ExperimentConfig:
+def in_profile(config: ExperimentConfig, profile: str, **overrides: Any) -> ExperimentConfig:
     """The same experiment in another profile: the fields ``config`` sets beyond its own
-    profile's caps are kept, the rest take the other profile's caps. Notebooks use it to
-    look up the committed ``cpu`` runs of the configs they run."""
+    profile's caps are kept, the rest take the other profile's caps, and ``overrides`` go
+    on top. Notebooks use it to look up the committed ``cpu`` runs of the configs they run."""
     base = make_config(config.name, config.profile)
     kept = {f.name: getattr(config, f.name) for f in fields(config)
             if f.name not in ("name", "profile") and getattr(config, f.name) != getattr(base, f.name)}
-    return make_config(config.name, profile, **kept)
+    return make_config(config.name, profile, **{**kept, **overrides})

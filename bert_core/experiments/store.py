@@ -1,8 +1,11 @@
 """The result store: committed artefacts of real runs, ``results/<profile>/<name>.json``.
 
 An experiment's seeds are stored together in ``results/<profile>/experiments/<name>.json``,
-each under the hash of its config (``ExperimentConfig.run_hash``); ``load_result`` returns
-the seeds whose hashes match and ``store_run`` adds or replaces one.
+each with the hash of its config (``ExperimentConfig.run_hash``); ``load_result`` returns
+the seeds whose hashes match and ``store_run`` adds or replaces one. Runs of one name under
+other settings (a profile's caps before and after a rescale) live side by side in the file:
+a record is keyed by its seed, or by ``<seed>@<hash>`` when that key already holds a run of
+other settings, so nothing stored is lost when a default moves.
 
 Each artefact carries what produced it (the command, the profile, the machine, the
 library versions, the date) beside its payload, so that a table in a notebook can say
@@ -107,27 +110,27 @@ def load_result(config: ExperimentConfig) -> ExperimentResult | None:
     stored = load_artefact(config.profile, _artefact_name(config))
     if stored is None:
         return None
-    runs = {}
-    for seed in config.seeds:
-        run = stored["payload"]["runs"].get(str(seed))
-        if run is not None and run["config_hash"] == config.run_hash(seed):
-            runs[seed] = run
+    by_hash = {run["config_hash"]: run for run in stored["payload"]["runs"].values()}
+    runs = {seed: by_hash[config.run_hash(seed)] for seed in config.seeds if config.run_hash(seed) in by_hash}
     return ExperimentResult(config, runs, stored["meta"]) if runs else None
 
 
-def load_results(configs: Sequence[ExperimentConfig],
-                 profile: str = "cpu") -> dict[str, ExperimentResult | None]:
-    """The stored runs of each config carried to ``profile`` (``in_profile``), by name: what a
-    notebook shows as the committed ``cpu`` results beside its own runs."""
-    return {config.name: load_result(in_profile(config, profile)) for config in configs}
+def load_results(configs: Sequence[ExperimentConfig], profile: str = "cpu",
+                 **overrides: Any) -> dict[str, ExperimentResult | None]:
+    """The stored runs of each config carried to ``profile`` (``in_profile``, ``overrides``
+    on top), by name: what a notebook shows as the committed ``cpu`` results beside its own
+    runs."""
+    return {config.name: load_result(in_profile(config, profile, **overrides)) for config in configs}
 
 
 def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> None:
-    """Add (or replace) one seed's record in the experiment's stored file; the other seeds
-    already stored there are kept."""
+    """Add (or replace) one seed's record in the experiment's stored file; the other seeds,
+    and runs of the same name under other settings, are kept."""
     current = load_artefact(config.profile, _artefact_name(config))
     runs = current["payload"]["runs"] if current else {}
-    runs[str(seed)] = run
+    runs = {key: r for key, r in runs.items() if r["config_hash"] != run["config_hash"]}
+    key = str(seed) if str(seed) not in runs else f"{seed}@{run['config_hash']}"
+    runs[key] = run
     save_artefact(config.profile, _artefact_name(config), {"config": config.to_dict(), "runs": runs})
 
 

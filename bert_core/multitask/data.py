@@ -58,6 +58,7 @@ __all__ = [
     "load_task",
     "sentences",
     "sentence_pairs",
+    "texts",
     "download",
     "DOWNLOAD_COMMAND",
     "STARTER_DATA_URL",
@@ -101,6 +102,13 @@ def sentence_pairs(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
     sentence among them)."""
     pairs = [_as(e, PairExample) for e in examples]
     return [p.sentence1 for p in pairs], [p.sentence2 for p in pairs]
+
+
+def texts(example: Example) -> tuple[str, ...]:
+    """The sentence of a sentiment example, or the two of a pair."""
+    if isinstance(example, PairExample):
+        return (example.sentence1, example.sentence2)
+    return (_as(example, SentimentExample).sentence,)
 
 
 def _as(example: Example, kind: type[_E]) -> _E:

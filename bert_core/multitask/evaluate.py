@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.files import atomic_write
-from bert_core.multitask.data import Example, PairExample, SentimentExample
+from bert_core.multitask.data import Example, texts
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 
@@ -90,13 +90,6 @@ def overall_score(metrics: dict[str, float]) -> float:
     return sum(scores) / len(scores)
 
 
-def _texts(example: Example) -> tuple[str, ...]:
-    if isinstance(example, SentimentExample):
-        return (example.sentence,)
-    assert isinstance(example, PairExample)
-    return (example.sentence1, example.sentence2)
-
-
 @torch.inference_mode()
 def predict(
     model: MultitaskBERT,
@@ -116,7 +109,7 @@ def predict(
     was_training = model.training
     model.eval()
     # Sort by length so each batch pads to similar lengths; unsort at the end.
-    order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in _texts(examples[i])))
+    order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
     out = np.empty(len(examples), dtype=np.float64)
     batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):

@@ -1,9 +1,12 @@
 """Loss balancing as a training plug-in: how the per-task losses become the terms that
-are summed (``bert_core.training.losses``: ``squared`` L_t², ``dwa`` λ_t L_t).
+are summed (``bert_core.training.losses``: ``squared`` L_t², ``dwa`` λ_t L_t), and fixed
+task weights w_t on top (``task_weights``: term_t ← w_t · term_t).
 
 Dynamic weight average needs each task's mean training loss over the last two rounds (an
 epoch, or ``dwa_window`` steps), which this plug-in reads from the run's loss history.
-Config: ``loss_balancing``, ``dwa_temperature``, ``dwa_window``. Notebook 07.
+Config: ``loss_balancing``, ``dwa_temperature``, ``dwa_window`` (notebook 07);
+``task_weights`` (notebook 05: STS's squared error on a 0-5 scale starts at 3-8 against
+cross-entropies near 1.6 and 0.66, so an unweighted sum lets STS steer the encoder).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from torch import Tensor
 from bert_core.training.hooks import Extension, Step
 from bert_core.training.losses import balanced_terms, dwa_weights
 
-__all__ = ["LossBalancing", "round_means"]
+__all__ = ["LossBalancing", "TaskWeights", "round_means"]
 
 
 def round_means(step: Step, tasks: Sequence[str], window: int | None, back: int) -> dict[str, float] | None:
@@ -50,3 +53,14 @@ class LossBalancing(Extension):
             weights = dwa_weights(round_means(step, self.tasks, self.window, 1),
                                   round_means(step, self.tasks, self.window, 2), self.temperature)
         return balanced_terms(losses, self.balancing, weights)
+
+
+class TaskWeights(Extension):
+    """Fixed weights on the terms: w_t · term_t for the tasks named, the others as they are."""
+
+    def __init__(self, weights: Mapping[str, float]):
+        self.weights = dict(weights)
+
+    def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
+              terms: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {t: self.weights.get(t, 1.0) * term for t, term in terms.items()}

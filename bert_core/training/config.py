@@ -26,12 +26,13 @@ from bert_core.training.losses import LOSS_BALANCINGS
 from bert_core.training.sampling import CURRICULA, ONE_TASK_SAMPLINGS, SAMPLINGS
 from bert_core.training.smart import SMART_SETTINGS, SmartSettings, smart_settings
 
-__all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES"]
+__all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES", "POOLER_INITS"]
 
 MODES = ("pretrain", "finetune")
 STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
 LIMIT_MODES = ("per_task", "total")
+POOLER_INITS = ("pretrained", "reset")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class ExperimentConfig:
     hidden_dropout: float = 0.1  # inside BERT
     head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
     adapters: str | None = None
+    # "reset": the pooler's dense layer drawn afresh (BERT's init, N(0, 0.02), bias 0) instead
+    # of the checkpoint's; MiniLM's pooler was never trained (notebook 05, section 7)
+    pooler_init: str = "pretrained"
+    train_word_embeddings: bool = True  # False: the word-embedding matrix stays as loaded
     # The data
     train_limit: int | None = None  # examples per task: a fixed subset, the same for every seed
     # "per_task": each task at most train_limit; "total": T * train_limit together, each task
@@ -75,14 +80,21 @@ class ExperimentConfig:
     curriculum: str | None = None  # "sequential" or "hybrid" ("Projected Attention")
     epochs: int = 10
     batch_size: int = 32  # per task
+    # batches of similar lengths: each pass's shuffle is cut into windows of 50 batches,
+    # sorted by length inside a window, and the batches shuffled (less padding, same data)
+    length_buckets: bool = False
     eval_batch_size: int = 64
     # The optimiser (bert_core.optim.AdamW)
     pretrain_lr: float = 1e-3  # the course's: heads only, BERT frozen
     finetune_lr: float = 1e-5  # the course's: everything trains
+    head_lr: float | None = None  # the task heads' own lr (None: the mode's lr, like the encoder's)
     weight_decay: float = 0.0
     scheduler: str = "constant"  # or "linear": warm up, then decay to 0
     warmup_steps: int = 0
     loss_balancing: str = "sum"  # "squared" or "dwa" (bert_core.losses)
+    # (task, w): a fixed weight on a task's loss, e.g. {"sts": 0.1} (STS's MSE on a 0-5
+    # scale starts 5-10x larger than the cross-entropies)
+    task_weights: tuple[tuple[str, float], ...] = ()
     dwa_temperature: float = 2.0  # τ of dynamic weight average (Liu et al. 2019)
     dwa_window: int | None = None  # steps per DWA round; None: an epoch
     # "mse", or "mnr_then_mse": the multiple negatives ranking loss on STS pairs scored >= 4
@@ -104,7 +116,7 @@ class ExperimentConfig:
         object.__setattr__(self, "augmentation", tuple(self.augmentation))
         seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
         object.__setattr__(self, "seeds", seeds)
-        for name in ("heads", "subsample", "smart_options"):  # mappings, stored as sorted pairs
+        for name in ("heads", "subsample", "smart_options", "task_weights"):  # mappings, as sorted pairs
             value = getattr(self, name)
             object.__setattr__(self, name, tuple(sorted(dict(value).items())))
         if self.smart is True or self.smart is False:
@@ -157,6 +169,15 @@ class ExperimentConfig:
             if not 0 < fraction <= 1:
                 raise ValueError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
                                  f"(0, 1], got {fraction}")
+        for task, weight in self.task_weights:
+            choose("task_weights task", task, self.tasks)
+            if not weight > 0:
+                raise ValueError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be positive, "
+                                 f"got {weight}")
+        choose("pooler_init", self.pooler_init, POOLER_INITS)
+        if self.head_lr is not None and not self.head_lr > 0:
+            raise ValueError(f"ExperimentConfig({self.name!r}): head_lr must be positive (or None: the "
+                             f"mode's lr), got {self.head_lr}")
         if self.dwa_temperature <= 0 or (self.dwa_window is not None and self.dwa_window < 1):
             raise ValueError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
                              "dwa_window at least 1 step (or None: an epoch)")

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example, load_task, task_file
+from bert_core.multitask.data import Example, load_task, task_file, texts
 from bert_core.multitask.evaluate import (
     overall_score,
     predict,
@@ -53,7 +53,8 @@ from bert_core.training.run_folder import finish_run, latest_path, open_run, sho
 from bert_core.training.sampling import Schedule, TaskStream
 from bert_core.training.state import TrainingState
 
-__all__ = ["TrainingDiverged", "model_for", "schedule_for", "lr_schedule", "optimisation_step", "train_run"]
+__all__ = ["TrainingDiverged", "model_for", "parameter_groups", "schedule_for", "lr_schedule",
+           "optimisation_step", "train_run"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -61,13 +62,34 @@ class TrainingDiverged(RuntimeError):
 
 
 def model_for(config: ExperimentConfig) -> MultitaskBERT:
-    """The model ``config`` trains: its checkpoint, heads, pooling, pair encodings and dropout."""
-    return MultitaskBERT.from_pretrained(
+    """The model ``config`` trains: its checkpoint, heads, pooling, pair encodings and
+    dropout; the pooler drawn afresh (``pooler_init="reset"``: N(0, 0.02), bias 0, BERT's
+    initialisation) and the word embeddings frozen (``train_word_embeddings=False``) when
+    asked. Draws from torch's global generator: seed it first."""
+    model = MultitaskBERT.from_pretrained(
         config.checkpoint, hidden_dropout_prob=config.hidden_dropout, tasks=config.tasks,
         heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
         freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
         head_layers=config.head_layers,
     )
+    if config.pooler_init == "reset":
+        with torch.no_grad():
+            model.bert.pooler_dense.weight.normal_(0.0, model.bert.config.initializer_range)
+            model.bert.pooler_dense.bias.zero_()
+    if not config.train_word_embeddings:
+        model.bert.embeddings.word_embedding.weight.requires_grad_(False)
+    return model
+
+
+def parameter_groups(model: MultitaskBERT, config: ExperimentConfig) -> list[dict[str, Any]]:
+    """The optimiser's parameter groups: every trainable parameter at the mode's lr, or,
+    with ``head_lr``, the encoder's at the mode's lr and the task heads' at ``head_lr``."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if config.head_lr is None:
+        return [{"params": trainable}]
+    in_heads = {id(p) for p in model.heads.parameters()}
+    return [{"params": [p for p in trainable if id(p) not in in_heads]},
+            {"params": [p for p in trainable if id(p) in in_heads], "lr": config.head_lr}]
 
 
 def schedule_for(config: ExperimentConfig, train: Mapping[str, Sequence[Example]], seed: int) -> Schedule:
@@ -127,13 +149,18 @@ def train_run(
     model = model_for(config).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
-    optimizer = AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = AdamW(parameter_groups(model, config), lr=config.learning_rate,
+                      weight_decay=config.weight_decay)
     sizes = {t: len(examples) for t, examples in train.items()}
     schedule = schedule_for(config, train, seed)
     scheduler = lr_schedule(optimizer, config, schedule.total_steps)
     extensions = extensions_for(config, model, train)
     modules = {name: module for extension in extensions for name, module in extension.modules().items()}
-    streams = {t: TaskStream(n, config.batch_size, seed, t) for t, n in sizes.items()}
+    def stream(name: str, examples: Sequence[Example]) -> TaskStream:
+        lengths = [sum(len(text) for text in texts(e)) for e in examples] if config.length_buckets else None
+        return TaskStream(len(examples), config.batch_size, seed, name, lengths)
+
+    streams = {t: stream(t, train[t]) for t in config.tasks}
     state = TrainingState(config.run_hash(seed), drawn=dict.fromkeys(config.tasks, 0))
     if resuming:
         state = TrainingState.from_dict(load_checkpoint(folder, model, optimizer, scheduler, modules))
@@ -142,7 +169,7 @@ def train_run(
     def draw(source: Source) -> list[Example]:
         """The next batch of a source's stream (a pure function of how many it has drawn)."""
         if source.stream not in streams:
-            streams[source.stream] = TaskStream(len(source.examples), config.batch_size, seed, source.stream)
+            streams[source.stream] = stream(source.stream, source.examples)
         drawn = state.drawn.get(source.stream, 0)
         state.drawn[source.stream] = drawn + 1
         return [source.examples[i] for i in streams[source.stream].batch(drawn)]

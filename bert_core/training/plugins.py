@@ -2,8 +2,8 @@
 the loop calls them (``bert_core.training.hooks``).
 
 Order matters where two act at one point: the ranking loss replaces STS's source before
-SMART wraps the sources that go through a head; balancing makes the terms before SMART
-adds its penalties to them. A new extension is its module plus one line here.
+SMART wraps the sources that go through a head; balancing makes the terms, and fixed task
+weights scale them, before SMART adds its penalties to them. A new extension is its module plus one line here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from bert_core.multitask.data import Example
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.training.balancing import LossBalancing
+from bert_core.training.balancing import LossBalancing, TaskWeights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.hooks import Extension
 from bert_core.training.pcgrad import SurgeryExtension
@@ -29,6 +29,8 @@ PLUGINS: dict[str, Factory] = {
     "balancing": lambda config, model, train: (
         LossBalancing(config.loss_balancing, config.tasks, config.dwa_temperature, config.dwa_window)
         if config.loss_balancing != "sum" else None),
+    "weights": lambda config, model, train: (
+        TaskWeights(dict(config.task_weights)) if config.task_weights else None),
     "smart": lambda config, model, train: (
         SmartExtension(model, config.smart_settings) if config.smart_settings else None),
     "pcgrad": lambda config, model, train: SurgeryExtension(model) if config.pcgrad else None,

@@ -53,11 +53,12 @@ import torch
 
 __all__ = ["SAMPLINGS", "CURRICULA", "ONE_TASK_SAMPLINGS", "annealing_alpha", "task_probabilities",
            "batches_per_task", "steps_per_epoch", "step_tasks", "EpochPlan", "Schedule", "TaskStream",
-           "limited_sizes"]
+           "limited_sizes", "BUCKET_WINDOW"]
 
 SAMPLINGS = ("simultaneous", "round_robin", "proportional", "annealed")
 ONE_TASK_SAMPLINGS = ("round_robin", "proportional", "annealed")
 CURRICULA = ("sequential", "hybrid")
+BUCKET_WINDOW = 50  # batches per window that length-bucketing sorts within
 
 
 def annealing_alpha(epoch: int, epochs: int) -> float:
@@ -230,24 +231,47 @@ class TaskStream:
     Pass p over the data is ``randperm(n)`` under a generator seeded by (seed, task, p);
     batch k is the k-th slice of ``batch_size`` of the pass it falls in (the last slice of a
     pass may be shorter).
+
+    With ``lengths`` (one per example), the batches are length-bucketed: the pass's
+    permutation is cut into windows of ``BUCKET_WINDOW`` batches, each window is sorted by
+    length and cut into batches, and the pass's batches are shuffled by the same generator.
+    Every example still comes once per pass and batches stay random in which examples they
+    hold, but the examples of a batch have similar lengths, so padding (which costs as much
+    as real tokens) mostly disappears.
     """
 
-    def __init__(self, size: int, batch_size: int, seed: int, task: str):
+    def __init__(self, size: int, batch_size: int, seed: int, task: str,
+                 lengths: Sequence[int] | None = None):
         if size < 1:
             raise ValueError(f"task {task!r} has no training examples")
+        if lengths is not None and len(lengths) != size:
+            raise ValueError(f"task {task!r}: {len(lengths)} lengths for {size} examples")
         self.size, self.batch_size, self.seed, self.task = size, batch_size, seed, task
+        self.lengths = None if lengths is None else list(lengths)
         self.batches_per_pass = math.ceil(size / batch_size)
-        self._cached: tuple[int, list[int]] | None = None
+        self._cached: tuple[int, list[list[int]]] | None = None
 
-    def _permutation(self, pass_: int) -> list[int]:
+    def _batches(self, pass_: int) -> list[list[int]]:
         if self._cached is None or self._cached[0] != pass_:
             key = zlib.crc32(f"{self.seed}/{self.task}/{pass_}".encode())
             generator = torch.Generator().manual_seed(key)
-            self._cached = (pass_, torch.randperm(self.size, generator=generator).tolist())
+            order = torch.randperm(self.size, generator=generator).tolist()
+            size = self.batch_size
+            if self.lengths is None:
+                batches = [order[i:i + size] for i in range(0, self.size, size)]
+            else:
+                lengths, window = self.lengths, BUCKET_WINDOW * size
+                batches = []
+                for start in range(0, self.size, window):
+                    # a stable sort: ties keep the shuffle's order
+                    part = sorted(order[start:start + window], key=lambda i: lengths[i])
+                    batches.extend(part[i:i + size] for i in range(0, len(part), size))
+                shuffle = torch.randperm(len(batches), generator=generator).tolist()
+                batches = [batches[i] for i in shuffle]
+            self._cached = (pass_, batches)
         return self._cached[1]
 
     def batch(self, k: int) -> list[int]:
         """The example indices of batch ``k`` (0-based) of this task."""
         pass_, position = divmod(k, self.batches_per_pass)
-        permutation = self._permutation(pass_)
-        return permutation[position * self.batch_size:(position + 1) * self.batch_size]
+        return self._batches(pass_)[position]

@@ -1,0 +1,74 @@
+"""Why the reports' baseline stalls on a small budget: one change at a time (notebook 05).
+
+Under the small cpu caps (``SMALL_CPU_CAPS``: 400 examples a task, 3 epochs of 50 steps of
+8, lr 1e-4 for everything) the baseline model (the [CLS] pooler output, the course's
+linear heads, the unweighted sum of the three losses) stays at the majority class on SST
+and Quora. Each row below changes one thing of that recipe; the last combines the changes
+of the recipe (not the architecture) that the rows single out:
+
+    stalled        the recipe as it is (the stored ``multitask-baseline`` runs)
+    head-lr        the heads at lr 1e-3, the encoder at 1e-4 (``head_lr``)
+    head-dropout   dropout 0.1 before the heads instead of 0.3
+    sts-weight     STS's squared error weighted 0.2 (``task_weights``)
+    pooler-reset   the pooler drawn afresh (``pooler_init="reset"``); MiniLM's was never trained
+    mean-pooling   the mean of the last layer instead of the pooler (an architecture change)
+    batch-32       batches of 32 (a quarter of the steps)
+    recipe         head-lr + head-dropout + sts-weight
+
+    python -m bert_core.experiments.ablation [--profile cpu] [--seeds 0,1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from bert_core.experiments.presets import preset
+from bert_core.experiments.profiles import pinned_caps
+from bert_core.experiments.run import run_experiment
+from bert_core.training.config import ExperimentConfig
+
+__all__ = ["STALL_CHANGES", "stall_ablation", "main"]
+
+_RECIPE: dict[str, Any] = {"head_lr": 1e-3, "head_dropout": 0.1, "task_weights": {"sts": 0.2}}
+
+# row -> the fields it changes from the stalled recipe
+STALL_CHANGES: dict[str, dict[str, Any]] = {
+    "stalled": {},
+    "head-lr": {"head_lr": 1e-3},
+    "head-dropout": {"head_dropout": 0.1},
+    "sts-weight": {"task_weights": {"sts": 0.2}},
+    "pooler-reset": {"pooler_init": "reset"},
+    "mean-pooling": {"pooling": "mean"},
+    "batch-32": {"batch_size": 32},
+    "recipe": _RECIPE,
+}
+
+
+def stall_ablation(profile: str | None = None, seeds: Sequence[int] = (0, 1, 2)) -> list[ExperimentConfig]:
+    """The ablation's configs in ``profile`` (under the small caps in ``cpu``), one per row
+    of ``STALL_CHANGES``: ``multitask-baseline`` for the stalled recipe, ``stall-<row>`` for
+    the others."""
+    caps = pinned_caps(profile)
+    names = {row: "multitask-baseline" if row == "stalled" else f"stall-{row}" for row in STALL_CHANGES}
+    return [preset("multitask-baseline", profile, name=names[row], seeds=tuple(seeds), **{**caps, **fields})
+            for row, fields in STALL_CHANGES.items()]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bert_core.experiments.ablation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default=None, help="default: $BERT_CORE_PROFILE, else gpu/cpu")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated, e.g. 0,1,2")
+    parser.add_argument("--rows", default=None, help="comma-separated rows of STALL_CHANGES (default: all)")
+    args = parser.parse_args(argv)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    rows = args.rows.split(",") if args.rows else list(STALL_CHANGES)
+    for row, config in zip(STALL_CHANGES, stall_ablation(args.profile, seeds)):
+        if row in rows:
+            print(f"{row}: {run_experiment(config).summary()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
