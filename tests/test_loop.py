@@ -43,6 +43,9 @@ SLOW = pytest.mark.slow
 
 @pytest.mark.parametrize("sampling,stop_at,options", [
     ("simultaneous", 3, {}),
+    # notebook 05's recipe: bucketed batches, the heads' own lr, STS weighted, a fresh pooler
+    ("simultaneous", 3, {"length_buckets": True, "head_lr": 1e-2, "task_weights": {"sts": 0.2},
+                         "pooler_init": "reset", "train_word_embeddings": False}),
     pytest.param("round_robin", 7, {}, marks=SLOW),
     pytest.param("simultaneous", 3, {"pair_encoding": "cross"}, marks=SLOW),
     # killed in the ranking epoch: the positives' stream resumes where it was

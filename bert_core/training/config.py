@@ -92,8 +92,9 @@ class ExperimentConfig:
     scheduler: str = "constant"  # or "linear": warm up, then decay to 0
     warmup_steps: int = 0
     loss_balancing: str = "sum"  # "squared" or "dwa" (bert_core.losses)
-    # (task, w): a fixed weight on a task's loss, e.g. {"sts": 0.1} (STS's MSE on a 0-5
-    # scale starts 5-10x larger than the cross-entropies)
+    # (task, w): a fixed weight on a task's loss, e.g. {"sts": 0.2} (STS's MSE on a 0-5
+    # scale starts 5-10x larger than the cross-entropies); a task the run does not train
+    # is ignored, so a profile can set it for every config
     task_weights: tuple[tuple[str, float], ...] = ()
     dwa_temperature: float = 2.0  # τ of dynamic weight average (Liu et al. 2019)
     dwa_window: int | None = None  # steps per DWA round; None: an epoch
@@ -170,7 +171,7 @@ class ExperimentConfig:
                 raise ValueError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
                                  f"(0, 1], got {fraction}")
         for task, weight in self.task_weights:
-            choose("task_weights task", task, self.tasks)
+            choose("task_weights task", task, tuple(TASKS))  # a profile's weights may name absent tasks
             if not weight > 0:
                 raise ValueError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be positive, "
                                  f"got {weight}")

@@ -52,6 +52,7 @@ from bert_core.training.plugins import extensions_for
 from bert_core.training.run_folder import finish_run, latest_path, open_run, shown, write_json
 from bert_core.training.sampling import Schedule, TaskStream
 from bert_core.training.state import TrainingState
+from bert_core.training.timing import PhaseClock
 
 __all__ = ["TrainingDiverged", "model_for", "parameter_groups", "schedule_for", "lr_schedule",
            "optimisation_step", "train_run"]
@@ -114,15 +115,19 @@ def lr_schedule(optimizer: torch.optim.Optimizer, config: ExperimentConfig,
 
 def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer, terms: Mapping[str, Tensor],
                       extensions: Sequence[Extension], step: Step, losses: Mapping[str, Tensor],
-                      extras: Mapping[str, dict[str, Tensor]]) -> None:
+                      extras: Mapping[str, dict[str, Tensor]], clock: PhaseClock | None = None) -> None:
     """One update from the per-task terms of a step: an extension's backward (PCGrad) or
-    the gradient of their sum, the optimiser's step, cleared gradients, the after-step hooks."""
-    if not any(extension.backward(terms, step) for extension in extensions):
-        sum(terms.values()).backward()  # type: ignore[union-attr]
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    for extension in extensions:
-        extension.after_step(model, step, losses, extras)
+    the gradient of their sum, the optimiser's step, cleared gradients, the after-step hooks
+    (timed as ``backward`` and ``optimiser`` on ``clock``)."""
+    clock = clock or PhaseClock()
+    with clock("backward"):
+        if not any(extension.backward(terms, step) for extension in extensions):
+            sum(terms.values()).backward()  # type: ignore[union-attr]
+    with clock("optimiser"):
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        for extension in extensions:
+            extension.after_step(model, step, losses, extras)
 
 
 def train_run(
@@ -156,6 +161,7 @@ def train_run(
     scheduler = lr_schedule(optimizer, config, schedule.total_steps)
     extensions = extensions_for(config, model, train)
     modules = {name: module for extension in extensions for name, module in extension.modules().items()}
+
     def stream(name: str, examples: Sequence[Example]) -> TaskStream:
         lengths = [sum(len(text) for text in texts(e)) for e in examples] if config.length_buckets else None
         return TaskStream(len(examples), config.batch_size, seed, name, lengths)
@@ -165,6 +171,7 @@ def train_run(
     if resuming:
         state = TrainingState.from_dict(load_checkpoint(folder, model, optimizer, scheduler, modules))
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    clock = PhaseClock(state.phase_seconds)
 
     def draw(source: Source) -> list[Example]:
         """The next batch of a source's stream (a pure function of how many it has drawn)."""
@@ -178,7 +185,8 @@ def train_run(
         # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
         state.wall_seconds += time.perf_counter() - started
         state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
-        save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules)
+        with clock("checkpoint"):
+            save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules)
         return time.perf_counter()
 
     with PeakMemory(device) as memory:
@@ -202,7 +210,7 @@ def train_run(
             while state.step < epoch_end:
                 step = Step(state.step, epoch, seed, state)
                 losses, extras = {}, {}
-                with autocast:
+                with autocast, clock("forward"):
                     for task in plan.step_tasks[step.index - epoch_start]:
                         losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
                                                                         draw(sources[task]), device)
@@ -215,7 +223,7 @@ def train_run(
                 terms = dict(losses)
                 for extension in extensions:
                     terms = extension.terms(losses, extras, step, terms)
-                optimisation_step(model, optimizer, terms, extensions, step, losses, extras)
+                optimisation_step(model, optimizer, terms, extensions, step, losses, extras, clock)
                 scheduler.step()
                 state.step += 1
                 state.losses.extend([state.step, t, round(v.detach().item(), 5)] for t, v in losses.items())
@@ -228,24 +236,29 @@ def train_run(
                     on_step(state.step)
             bar.close()
 
-            metrics, dev_predictions = evaluate_on(model, tokenizer, dev, config, device, progress)
+            with clock("evaluation"):
+                metrics, dev_predictions = evaluate_on(model, tokenizer, dev, config, device, progress)
             overall = overall_score(metrics)
             state.epochs.append({"epoch": epoch + 1, "step": state.step, "dev": metrics, "overall": overall,
                                  "train_loss": state.mean_losses(config.tasks, epoch_start)})
             if overall > state.best_overall:
                 state.best_overall, state.best_epoch, state.best = overall, epoch + 1, metrics
                 state.dev_predictions = dev_predictions
-                save_weights(model, folder / "best.safetensors")
+                with clock("checkpoint"):
+                    save_weights(model, folder / "best.safetensors")
             started = save(started)
 
     finish_run(folder)
     load_weights(model, folder / "best.safetensors")
-    _write_predictions(model, tokenizer, config, data, dev, state.dev_predictions or {}, folder, device,
-                       progress)
+    with clock("prediction"):
+        _write_predictions(model, tokenizer, config, data, dev, state.dev_predictions or {}, folder, device,
+                           progress)
     record = {
         "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
         "best_epoch": state.best_epoch, "best": state.best,
         "wall_seconds": round(state.wall_seconds, 1),
+        # the total above stops at the last checkpoint; the phases also count the prediction files
+        "phase_seconds": clock.rounded(),
         "peak_memory_mb": round(max(state.peak_memory_mb, memory.peak_mb), 1),
         "memory_kind": memory.kind, "device": str(device),
         "trainable_parameters": model.num_parameters(trainable_only=True),

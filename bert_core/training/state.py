@@ -25,6 +25,7 @@ class TrainingState:
         losses: per step and task: ``[step, task, loss]``.
         best_overall, best_epoch, best, dev_predictions: the best epoch by the overall dev score.
         wall_seconds, peak_memory_mb: totals over every part of a resumed run.
+        phase_seconds: where the time went, by phase (``bert_core.training.timing``).
         records: rows an extension records, by name (``"smart"``: the penalties per step;
             ``"gradients"``: PCGrad's cosines).
     """
@@ -41,6 +42,7 @@ class TrainingState:
     wall_seconds: float = 0.0
     peak_memory_mb: float = 0.0
     records: dict[str, list[list[Any]]] = field(default_factory=dict)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

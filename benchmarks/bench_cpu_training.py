@@ -1,0 +1,197 @@
+"""Training speed of a cpu multitask epoch, and where the time goes, before and after.
+
+Each variant trains ``multitask-baseline`` (minilm-l6, the course data) for one epoch of
+``--examples`` training examples per task through the real training loop
+(``bert_core.training.loop.train_run``), in a process of its own, and reads the run's
+``phase_seconds`` (``bert_core.training.timing``). The variants add one change each to the
+one before:
+
+    before         the small cpu recipe (``SMALL_CPU_CAPS``): random batches of 8 per task,
+                   dev evaluation in batches of 64, test-student predictions at the end
+    buckets        + length-bucketed batches (``length_buckets``): less padding
+    batch-32       + batches of 32 per task: bigger matrix products, a quarter of the steps
+    frozen-words   + the word-embedding matrix frozen (``train_word_embeddings=False``):
+                   no 11.7M-row gradient, AdamW over 11M parameters instead of 22.7M
+    eval-256       + dev evaluation in batches of 256
+    no-test-files  + no test-student prediction files (``predict_test=False``)
+
+For each: training sentences per second of training (forward + backward + optimiser),
+per second of the whole run, the tokens the model computed (padded) against the real
+ones, and the useful work as a share of the machine's bound. The bound: the fastest fp32
+matrix product measured here (GFLOP/s) against the model's FLOPs on the real tokens, for
+forward and backward, 6 P n + 12 L d n² per sequence of n tokens (P the weights of the
+encoder's layers, L layers of width d; the attention's two products are the n² term).
+
+    python benchmarks/bench_cpu_training.py [--examples 800] [--data ../shared/data/cs224n]
+
+Writes ``benchmarks/results/bench_cpu_training.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+VARIANTS: dict[str, dict] = {
+    "before": {},
+    "buckets": {"length_buckets": True},
+    "batch-32": {"batch_size": 32},
+    "frozen-words": {"train_word_embeddings": False},
+    "eval-256": {"eval_batch_size": 256},
+    "no-test-files": {"predict_test": False},
+}
+
+
+def settings(variant: str, examples: int) -> dict:
+    """The config fields of a variant: the small cpu caps, one epoch, and every change up
+    to and including the variant's."""
+    from bert_core.experiments.profiles import SMALL_CPU_CAPS
+
+    fields = {**SMALL_CPU_CAPS, "train_limit": examples, "epochs": 1}
+    for name, changes in VARIANTS.items():
+        fields.update(changes)
+        if name == variant:
+            return fields
+    raise ValueError(f"unknown variant {variant!r}; choose one of {list(VARIANTS)}")
+
+
+def gemm_gflops() -> float:
+    """The fastest fp32 matrix product of a few sizes like the model's, in GFLOP/s."""
+    best = 0.0
+    for m, k, n in ((2048, 384, 1536), (2048, 1536, 384), (1024, 1024, 1024)):
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        a @ b
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            a @ b
+            runs.append(time.perf_counter() - start)
+        best = max(best, 2 * m * k * n / min(runs) / 1e9)
+    return best
+
+
+def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
+    """Real and padded tokens of the epoch's training batches, and the model's FLOPs on the
+    real ones: the batches rebuilt from the data order (a pure function of the seed), and
+    tokenised as the loop does; also the seconds the tokenising took."""
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.multitask.data import texts
+    from bert_core.training.datasets import training_data
+    from bert_core.training.loop import model_for, schedule_for
+    from bert_core.training.sampling import TaskStream
+
+    train = training_data(config, data)
+    tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
+    model = model_for(config)
+    bert = model.bert.config
+    weights = sum(p.numel() for name, p in model.bert.named_parameters()
+                  if name.startswith("bert_layers") and name.endswith("weight") and p.dim() == 2)
+    plan = schedule_for(config, train, seed).plan(0)
+    def lengths(examples):  # what the loop buckets by: characters of the sentence(s)
+        return [sum(len(s) for s in texts(e)) for e in examples] if config.length_buckets else None
+
+    streams = {t: TaskStream(len(train[t]), config.batch_size, seed, t, lengths(train[t]))
+               for t in config.tasks}
+    drawn = dict.fromkeys(config.tasks, 0)
+    real = padded = sentences = flops = 0.0
+    seconds = 0.0
+    for step_tasks in plan.step_tasks:
+        for task in step_tasks:
+            batch_examples = [train[task][i] for i in streams[task].batch(drawn[task])]
+            drawn[task] += 1
+            start = time.perf_counter()
+            batch = model.task_batch(tokenizer, task, batch_examples)
+            seconds += time.perf_counter() - start
+            lengths_ = batch.attention_mask.sum(dim=1).double()
+            real += lengths_.sum().item()
+            padded += batch.attention_mask.numel()
+            sentences += batch.attention_mask.shape[0]
+            layers, width = bert.num_hidden_layers, bert.hidden_size
+            flops += (6 * weights * lengths_ + 12 * layers * width * lengths_ ** 2).sum().item()
+    return {"real_tokens": real, "padded_tokens": padded, "sentences": sentences, "flops": flops,
+            "tokenise_seconds": seconds, "steps": plan.steps}
+
+
+def child(variant: str, examples: int, data: str) -> dict:
+    from bert_core.experiments import preset
+    from bert_core.training.loop import train_run
+
+    config = preset("multitask-baseline", "cpu", name=f"bench-{variant}", **settings(variant, examples))
+    record = train_run(config, 0, data, resume=False, progress=False)
+    counts = token_counts(config, data)
+    phases = record["phase_seconds"]
+    training = phases["forward"] + phases["backward"] + phases["optimiser"]
+    total = sum(phases.values())
+    return {
+        "settings": {k: v for k, v in settings(variant, examples).items()},
+        "phase_seconds": phases, "training_seconds": round(training, 1), "run_seconds": round(total, 1),
+        **{k: round(v, 1) for k, v in counts.items()},
+        "sentences_per_training_second": round(counts["sentences"] / training, 1),
+        "sentences_per_run_second": round(counts["sentences"] / total, 1),
+        "real_tokens_per_training_second": round(counts["real_tokens"] / training, 1),
+        "padding_share": round(1 - counts["real_tokens"] / counts["padded_tokens"], 3),
+        "useful_gflops": round(counts["flops"] / training / 1e9, 1),
+        "dev": record["epochs"][-1]["dev"], "peak_memory_mb": record["peak_memory_mb"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=800, help="training examples per task")
+    parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.examples, args.data)))
+        return
+
+    bound = gemm_gflops()
+    print(f"fp32 GEMM bound: {bound:.0f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
+    rows = {}
+    with tempfile.TemporaryDirectory() as runs:
+        env = {**os.environ, "BERT_CORE_RUNS": runs, "BERT_CORE_RESULTS": runs}
+        for variant in args.variants.split(","):
+            command = [sys.executable, __file__, "--child", variant, "--examples", str(args.examples),
+                       "--data", args.data]
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+            row = rows[variant] = json.loads(output.strip().splitlines()[-1])
+            row["share_of_bound"] = round(row["useful_gflops"] / bound, 3)
+            print(f"{variant:14s} {row['sentences_per_training_second']:6.1f} sentences/s training, "
+                  f"{row['sentences_per_run_second']:6.1f} per run second, "
+                  f"padding {row['padding_share']:.0%}, "
+                  f"{row['share_of_bound']:.0%} of the bound; phases {row['phase_seconds']}", flush=True)
+    before = rows.get("before")
+    if before:
+        for row in rows.values():
+            row["training_speedup"] = round(row["sentences_per_training_second"]
+                                            / before["sentences_per_training_second"], 2)
+            row["run_speedup"] = round(row["sentences_per_run_second"]
+                                       / before["sentences_per_run_second"], 2)
+    result = {
+        "benchmark": "a cpu multitask epoch through the training loop: speed and where the time goes",
+        "command": "python benchmarks/bench_cpu_training.py " + " ".join(sys.argv[1:]),
+        "examples_per_task": args.examples, "gemm_gflops": round(bound, 1),
+        "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "machine": f"{platform.machine()} {platform.processor() or platform.system()}, "
+                   f"{os.cpu_count()} cores",
+        "goals": {"training_speedup": 3.0, "share_of_bound": 0.6},
+        "variants": rows,
+    }
+    out = Path(__file__).parent / "results" / "bench_cpu_training.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"-> {out}")
+
+
+if __name__ == "__main__":
+    main()

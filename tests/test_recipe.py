@@ -1,0 +1,120 @@
+"""The recipe options of notebook 05's rescale: length-bucketed batches, the heads' own
+learning rate, fixed task weights, a fresh pooler, frozen word embeddings; and the store
+keeping runs of one name under two sets of caps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from bert_core.bert.model import BertModel
+from bert_core.experiments import load_result, make_config, run_experiment
+from bert_core.experiments.ablation import STALL_CHANGES, stall_ablation
+from bert_core.experiments.profiles import SMALL_CPU_CAPS, pinned_caps
+from bert_core.multitask.data import sample_data_dir
+from bert_core.training.balancing import TaskWeights
+from bert_core.training.loop import lr_schedule, model_for, parameter_groups, train_run
+from bert_core.training.run_folder import run_dir
+from bert_core.training.sampling import BUCKET_WINDOW, TaskStream
+
+
+def _padding(stream: TaskStream, lengths: list[int], batches: int) -> int:
+    return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b)
+               for b in (stream.batch(k) for k in range(batches)))
+
+
+def test_length_buckets_keep_every_example_once_per_pass_and_cut_the_padding():
+    lengths = torch.randint(5, 200, (1000,), generator=torch.Generator().manual_seed(0)).tolist()
+    bucketed = TaskStream(1000, 8, seed=3, task="sst", lengths=lengths)
+    plain = TaskStream(1000, 8, seed=3, task="sst")
+    assert bucketed.batches_per_pass == plain.batches_per_pass == 125
+    for pass_ in range(2):
+        seen = [i for k in range(125) for i in bucketed.batch(pass_ * 125 + k)]
+        assert sorted(seen) == list(range(1000))  # each example once per pass
+    assert [bucketed.batch(k) for k in range(130)] == \
+        [TaskStream(1000, 8, 3, "sst", lengths).batch(k) for k in range(130)]  # a pure function of k
+    assert bucketed.batch(0) != bucketed.batch(125)  # another pass, another order
+    # within a window of 50 batches the lengths are sorted: far less padding than random batches
+    assert _padding(bucketed, lengths, 125) < 0.1 * _padding(plain, lengths, 125)
+    assert BUCKET_WINDOW == 50
+    with pytest.raises(ValueError, match="3 lengths for 1000 examples"):
+        TaskStream(1000, 8, 0, "sst", lengths[:3])
+
+
+def test_head_lr_gives_the_heads_their_own_group_and_the_schedule_scales_both(tiny_run):
+    config = tiny_run("groups", head_lr=5e-2, finetune_lr=1e-3, scheduler="linear", warmup_steps=2)
+    torch.manual_seed(0)
+    model = model_for(config)
+    groups = parameter_groups(model, config)
+    heads = {id(p) for p in model.heads.parameters()}
+    assert [len(g["params"]) for g in groups] == [len(list(model.bert.parameters())), len(heads)]
+    assert {id(p) for p in groups[1]["params"]} == heads and groups[1]["lr"] == 5e-2
+    optimizer = torch.optim.SGD(groups, lr=config.learning_rate)
+    scheduler = lr_schedule(optimizer, config, total_steps=10)
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([5e-4, 2.5e-2])  # warm-up 1/2
+    optimizer.step()
+    scheduler.step()
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([1e-3, 5e-2])
+    assert len(parameter_groups(model, tiny_run("one"))) == 1  # no head_lr: one group, as before
+
+
+def test_pooler_reset_draws_bert_s_initialisation_and_keeps_the_rest(minilm_folder):
+    kept = make_config("kept", "smoke")
+    torch.manual_seed(0)
+    reset = model_for(make_config("reset", "smoke", pooler_init="reset"))
+    torch.manual_seed(0)
+    loaded = model_for(kept)
+    weight = reset.bert.pooler_dense.weight
+    assert weight.std().item() == pytest.approx(0.02, rel=0.02)
+    assert torch.count_nonzero(reset.bert.pooler_dense.bias) == 0
+    # MiniLM's own pooler: zero bias, weights of std about 0.009 (never trained)
+    assert loaded.bert.pooler_dense.weight.std().item() < 0.012
+    same = {k for k, v in reset.state_dict().items() if torch.equal(v, loaded.state_dict()[k])}
+    assert set(reset.state_dict()) - same == {"bert.pooler_dense.weight"}  # (the bias was 0 already)
+    with pytest.raises(ValueError, match="pooler_init='fresh' is not available"):
+        make_config("bad", "smoke", pooler_init="fresh")
+
+
+def test_frozen_word_embeddings_stay_as_loaded_while_the_rest_trains(tiny_run, tiny_checkpoint,
+                                                                    isolated_outputs):
+    config = tiny_run("frozen-words", train_word_embeddings=False, epochs=1)
+    record = train_run(config, 0, sample_data_dir(), progress=False)
+    final = load_file(str(run_dir(config, 0) / "last.safetensors"))
+    start = BertModel.from_pretrained(tiny_checkpoint).state_dict()
+    for name, trained in (("word_embedding", False), ("pos_embedding", True)):
+        unchanged = torch.equal(final[f"bert.embeddings.{name}.weight"], start[f"embeddings.{name}.weight"])
+        assert unchanged is not trained, name
+    assert record["trainable_parameters"] == record["total_parameters"] - 30522 * 32
+
+
+def test_task_weights_scale_their_terms_only():
+    terms = {"sst": torch.tensor(1.5), "sts": torch.tensor(4.0)}
+    out = TaskWeights({"sts": 0.2}).terms(terms, {}, None, terms)  # type: ignore[arg-type]
+    assert out["sst"].item() == 1.5 and out["sts"].item() == pytest.approx(0.8)
+    with pytest.raises(ValueError, match=r"task_weights\['sts'\] must be positive"):
+        make_config("bad", "smoke", task_weights={"sts": 0.0})
+    with pytest.raises(ValueError, match="task_weights task='mnli' is not available"):
+        make_config("bad", "smoke", task_weights={"mnli": 1.0})
+    make_config("sst-only", "smoke", tasks=("sst",), task_weights={"sts": 0.2})  # ignored there
+
+
+def test_the_store_keeps_runs_of_one_name_under_two_sets_of_caps(tiny_run, isolated_outputs, monkeypatch):
+    small = tiny_run("same-name", epochs=1)
+    large = tiny_run("same-name", epochs=2)
+    run_experiment(small, progress=False)
+    run_experiment(large, progress=False)
+    first, second = load_result(small), load_result(large)
+    assert first is not None and second is not None
+    assert first.runs[0]["config_hash"] != second.runs[0]["config_hash"]
+    assert len(first.runs[0]["epochs"]) == 1 and len(second.runs[0]["epochs"]) == 2
+
+
+def test_the_ablation_changes_one_thing_of_the_small_cpu_recipe():
+    configs = stall_ablation("cpu", seeds=(0,))
+    base = configs[0]
+    assert base.name == "multitask-baseline" and base.train_limit == SMALL_CPU_CAPS["train_limit"]
+    assert pinned_caps("cpu") == dict(SMALL_CPU_CAPS) and pinned_caps("smoke") == {}
+    for (row, fields), config in zip(STALL_CHANGES.items(), configs):
+        differs = {k for k in config.to_dict() if k != "name" and getattr(config, k) != getattr(base, k)}
+        assert differs == set(fields), row

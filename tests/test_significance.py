@@ -1,0 +1,89 @@
+"""Welch's t-test over seeds, the Δ column, the majority-class check, the pair probe."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bert_core.course.probe import pair_features, pair_probe
+from bert_core.course.significance import (
+    clear_of_majority,
+    learned_table,
+    majority_rate,
+    versus_baseline,
+    welch_p,
+)
+from bert_core.experiments import ExperimentResult, make_config
+from bert_core.multitask.data import load_task, sample_data_dir
+
+
+def test_welch_p_matches_the_formula_and_handles_no_spread():
+    a, b = [0.30, 0.34, 0.31], [0.257, 0.262, 0.250]
+    va, vb = np.var(a, ddof=1) / 3, np.var(b, ddof=1) / 3
+    t = (np.mean(a) - np.mean(b)) / math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2)
+    assert welch_p(a, b) == pytest.approx(2 * stats.t.sf(abs(t), dof), rel=1e-9)
+    assert welch_p([0.257] * 3, [0.257] * 3) == 1.0  # both stuck at the same rate
+    assert welch_p([0.3] * 3, [0.257] * 3) == 0.0
+    assert math.isnan(welch_p([0.3], [0.2, 0.25]))
+    assert welch_p([0.30, 0.31, 0.29], [0.30, 0.29, 0.31]) > 0.9
+
+
+def _result(name: str, sst: list[float], quora: list[float],
+            labels: dict[str, list[float]]) -> ExperimentResult:
+    config = make_config(name, "smoke", tasks=("sst", "quora"), seeds=tuple(range(len(sst))))
+    runs = {s: {"best": {"sst": a, "quora": q}, "wall_seconds": 1.0, "peak_memory_mb": 1.0,
+                "dev_predictions": {t: {"labels": labels[t]} for t in labels}}
+            for s, (a, q) in enumerate(zip(sst, quora))}
+    return ExperimentResult(config, runs)
+
+
+LABELS = {"sst": [0, 1, 1, 1, 2, 3, 4, 4, 1, 1], "quora": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]}
+
+
+def test_versus_baseline_stars_only_differences_beyond_the_seeds():
+    results = {
+        "stalled": _result("stalled", [0.5, 0.5, 0.5], [0.6, 0.6, 0.6], LABELS),
+        "learns": _result("learns", [0.62, 0.65, 0.60], [0.61, 0.58, 0.62], LABELS),
+        "one seed": _result("one", [0.7], [0.6], LABELS),
+        "missing": None,
+    }
+    table = versus_baseline(results, "stalled", metrics=("sst_acc", "para_acc"))
+    assert table.loc["stalled", "Δ sst_acc"] == "baseline"
+    assert table.loc["learns", "Δ sst_acc"] == "+0.123*"
+    assert table.loc["learns", "Δ para_acc"] == "+0.003"  # inside the noise: no star
+    assert table.loc["one seed", "Δ sst_acc"] == "+0.200 (1 seed)"
+    assert table.loc["missing", "Δ sst_acc"] == ""
+    with pytest.raises(ValueError, match="'missing' has no runs"):
+        versus_baseline(results, "missing")
+
+
+def test_the_majority_check_reads_each_run_s_dev_labels():
+    assert majority_rate(LABELS["sst"]) == 0.5 and majority_rate(LABELS["quora"]) == 0.6
+    stuck = _result("stuck", [0.5, 0.55], [0.6, 0.65], LABELS)
+    assert clear_of_majority(stuck, "sst") == {0: False, 1: True}
+    table = learned_table({"stuck": stuck})
+    assert table.loc["stuck"].tolist() == ["1/2", "1/2"]
+    assert list(table.columns) == ["sst_acc > majority 0.500", "para_acc > majority 0.600"]
+    with pytest.raises(ValueError, match="scored by pearson"):
+        clear_of_majority(stuck, "sts")
+
+
+def test_pair_features_and_the_probe_see_what_the_concatenation_cannot(tiny_checkpoint):
+    u, v = np.array([[1.0, -2.0]]), np.array([[3.0, 4.0]])
+    assert pair_features(u, v, "concat").tolist() == [[1.0, -2.0, 3.0, 4.0]]
+    assert pair_features(u, v, "siamese").tolist() == [[1.0, -2.0, 3.0, 4.0, 2.0, 6.0, 3.0, -8.0]]
+    with pytest.raises(ValueError, match="unknown pair features 'dot'"):
+        pair_features(u, v, "dot")
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.multitask.model import MultitaskBERT
+
+    model = MultitaskBERT.from_pretrained(tiny_checkpoint)
+    train, dev = load_task("quora", "train", sample_data_dir()), load_task("quora", "dev", sample_data_dir())
+    scores = pair_probe(model, Tokenizer.from_pretrained(tiny_checkpoint), train, dev, poolings=("mean",))
+    labels = [e.label for e in dev]
+    assert scores["majority"]["rate"] == pytest.approx(max(np.mean(labels), 1 - np.mean(labels)))
+    assert set(scores["mean"]) == {"concat", "siamese"} and all(0 <= a <= 1 for a in scores["mean"].values())
