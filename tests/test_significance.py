@@ -87,3 +87,24 @@ def test_pair_features_and_the_probe_see_what_the_concatenation_cannot(tiny_chec
     labels = [e.label for e in dev]
     assert scores["majority"]["rate"] == pytest.approx(max(np.mean(labels), 1 - np.mean(labels)))
     assert set(scores["mean"]) == {"concat", "siamese"} and all(0 <= a <= 1 for a in scores["mean"].values())
+
+
+def test_prior_loss_is_the_entropy_or_the_variance_of_the_labels():
+    from bert_core.course.describe import prior_loss
+    from bert_core.multitask.data import PairExample, SentimentExample
+
+    sst = [SentimentExample(str(i), "s", i % 5) for i in range(10)]
+    assert prior_loss("sst", sst) == pytest.approx(math.log(5))
+    quora = [PairExample(str(i), "a", "b", float(i < 3)) for i in range(10)]
+    assert prior_loss("quora", quora) == pytest.approx(-(0.3 * math.log(0.3) + 0.7 * math.log(0.7)))
+    sts = [PairExample(str(i), "a", "b", float(s)) for i, s in enumerate([0, 1, 2, 5])]
+    assert prior_loss("sts", sts) == pytest.approx(np.var([0, 1, 2, 5]))
+
+
+def test_feature_spread_of_identical_and_orthogonal_vectors():
+    from bert_core.course.probe import feature_spread
+
+    same = feature_spread(np.ones((4, 3)))
+    assert same["std"] == 0 and same["mean_cosine"] == pytest.approx(1.0)
+    apart = feature_spread(np.eye(3))
+    assert apart["mean_cosine"] == pytest.approx(0.0) and apart["std"] == pytest.approx(np.sqrt(2 / 9))

@@ -21,7 +21,7 @@ from bert_core.multitask.data import PairExample, SentimentExample, load_task
 from bert_core.multitask.tasks import TASKS
 
 __all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",
-           "STS_BIN_EDGES", "TASK_SPLITS"]
+           "prior_loss", "STS_BIN_EDGES", "TASK_SPLITS"]
 
 # STS histogram bins of 0.2 centred on 0.0, 0.2, ..., 5.0 (26 bins): edges at multiples of
 # 0.2 would split the whole-number spikes unevenly by float rounding.
@@ -96,3 +96,18 @@ def summary_table(summary: dict[str, dict[str, Any]]) -> pd.DataFrame:
     rows = {key: {"examples": s["examples"], **{f"tokens {k}": v for k, v in s["tokens"].items()}}
             for key, s in summary.items()}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def prior_loss(task: str, examples: list) -> float:
+    """The training loss of a model that ignores its input and predicts the label prior:
+    the entropy -Σ_k p_k ln p_k (cross-entropy; SST, CFIMDB, Quora's binary case) or the
+    variance of the scores (squared error, predicting their mean; STS). A task whose loss
+    stays here has learned nothing about its inputs (notebook 05)."""
+    labels = np.asarray([e.label for e in examples if e.label is not None], dtype=float)
+    if labels.size == 0:
+        raise ValueError(f"prior_loss needs labelled {task} examples")
+    if TASKS[task].kind == "similarity":
+        return float(labels.var())
+    _, counts = np.unique(labels, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())

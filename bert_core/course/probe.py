@@ -30,7 +30,7 @@ from bert_core.multitask.data import Example, sentence_pairs
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import pool
 
-__all__ = ["PAIR_FEATURES", "embed_sentences", "pair_features", "pair_probe"]
+__all__ = ["PAIR_FEATURES", "embed_sentences", "pair_features", "pair_probe", "feature_spread"]
 
 PAIR_FEATURES = ("concat", "siamese")
 
@@ -83,3 +83,17 @@ def pair_probe(model: MultitaskBERT, tokenizer: Tokenizer, train: Sequence[Examp
             out[pooling][kind] = float((probe.predict(scaler.transform(x_dev)) == y_dev).mean())
     out["majority"] = {"rate": float(max(y_dev.mean(), 1 - y_dev.mean()))}
     return out
+
+
+def feature_spread(vectors: np.ndarray) -> dict[str, float]:
+    """How much sentence embeddings ``[N, C]`` differ across sentences: the standard
+    deviation over sentences, averaged over dimensions, and the mean cosine between two
+    different sentences' vectors. A head learns from the differences; features that are
+    nearly the same for every input (cosine near 1, small spread) give it little to move."""
+    if len(vectors) < 2:
+        raise ValueError("feature_spread needs at least two vectors")
+    x = np.asarray(vectors, dtype=np.float64)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
+    cosines = unit @ unit.T
+    n = len(x)
+    return {"std": float(x.std(axis=0).mean()), "mean_cosine": float((cosines.sum() - n) / (n * (n - 1)))}
