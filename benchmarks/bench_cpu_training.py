@@ -8,12 +8,15 @@ one before:
 
     before         the small cpu recipe (``SMALL_CPU_CAPS``): random batches of 8 per task,
                    dev evaluation in batches of 64, test-student predictions at the end
-    buckets        + length-bucketed batches (``length_buckets``): less padding
+    buckets        + length-bucketed batches (``length_buckets``, sorted by
+                   ``MultitaskBERT.padded_lengths``): less padding
     batch-32       + batches of 32 per task: bigger matrix products, a quarter of the steps
     frozen-words   + the word-embedding matrix frozen (``train_word_embeddings=False``):
                    no 11.7M-row gradient, AdamW over 11M parameters instead of 22.7M
-    eval-256       + dev evaluation in batches of 256
-    no-test-files  + no test-student prediction files (``predict_test=False``)
+
+The whole-run figure leaves out the test-student prediction files (``predict_test``,
+which the cpu profile now turns off for its table runs; the "before" row's
+``prediction`` phase says what they cost).
 
 For each: training sentences per second of training (forward + backward + optimiser),
 per second of the whole run, the tokens the model computed (padded) against the real
@@ -22,7 +25,7 @@ matrix product measured here (GFLOP/s) against the model's FLOPs on the real tok
 forward and backward, 6 P n + 12 L d n² per sequence of n tokens (P the weights of the
 encoder's layers, L layers of width d; the attention's two products are the n² term).
 
-    python benchmarks/bench_cpu_training.py [--examples 800] [--data ../shared/data/cs224n]
+    python benchmarks/bench_cpu_training.py [--examples 480] [--data ../shared/data/cs224n]
 
 Writes ``benchmarks/results/bench_cpu_training.json``.
 """
@@ -46,8 +49,6 @@ VARIANTS: dict[str, dict] = {
     "buckets": {"length_buckets": True},
     "batch-32": {"batch_size": 32},
     "frozen-words": {"train_word_embeddings": False},
-    "eval-256": {"eval_batch_size": 256},
-    "no-test-files": {"predict_test": False},
 }
 
 
@@ -84,7 +85,6 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
     real ones: the batches rebuilt from the data order (a pure function of the seed), and
     tokenised as the loop does; also the seconds the tokenising took."""
     from bert_core.bert.tokenizer import Tokenizer
-    from bert_core.multitask.data import texts
     from bert_core.training.datasets import training_data
     from bert_core.training.loop import model_for, schedule_for
     from bert_core.training.sampling import TaskStream
@@ -96,11 +96,10 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
     weights = sum(p.numel() for name, p in model.bert.named_parameters()
                   if name.startswith("bert_layers") and name.endswith("weight") and p.dim() == 2)
     plan = schedule_for(config, train, seed).plan(0)
-    def lengths(examples):  # what the loop buckets by: characters of the sentence(s)
-        return [sum(len(s) for s in texts(e)) for e in examples] if config.length_buckets else None
+    def lengths(task):  # what the loop buckets by
+        return model.padded_lengths(tokenizer, task, train[task]) if config.length_buckets else None
 
-    streams = {t: TaskStream(len(train[t]), config.batch_size, seed, t, lengths(train[t]))
-               for t in config.tasks}
+    streams = {t: TaskStream(len(train[t]), config.batch_size, seed, t, lengths(t)) for t in config.tasks}
     drawn = dict.fromkeys(config.tasks, 0)
     real = padded = sentences = flops = 0.0
     seconds = 0.0
@@ -130,7 +129,7 @@ def child(variant: str, examples: int, data: str) -> dict:
     counts = token_counts(config, data)
     phases = record["phase_seconds"]
     training = phases["forward"] + phases["backward"] + phases["optimiser"]
-    total = sum(phases.values())
+    total = sum(v for k, v in phases.items() if k != "prediction")
     return {
         "settings": {k: v for k, v in settings(variant, examples).items()},
         "phase_seconds": phases, "training_seconds": round(training, 1), "run_seconds": round(total, 1),
@@ -146,7 +145,7 @@ def child(variant: str, examples: int, data: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=800, help="training examples per task")
+    parser.add_argument("--examples", type=int, default=480, help="training examples per task")
     parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)

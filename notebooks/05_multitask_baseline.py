@@ -44,12 +44,21 @@ from bert_core.course.tables import (
     results_to_show,
     side_by_side,
 )
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.experiments.store import load_artefact
+from bert_core.course.describe import prior_loss
+from bert_core.course.probe import feature_spread, pair_probe
+from bert_core.course.significance import learned_table, versus_baseline
+from bert_core.experiments import caps_table, load_results, preset, run_experiment
+from bert_core.experiments.ablation import STALL_CHANGES, stall_ablation
+from bert_core.experiments.profiles import SMALL_CPU_CAPS
+from bert_core.experiments.store import load_artefact, save_artefact
+from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.evaluate import overall_score
 from bert_core.multitask.heads import ConcatPairHead
+from bert_core.multitask.data import load_task, sentences
 from bert_core.multitask.model import MultitaskBERT
+from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.losses import task_loss
+from bert_core.training.datasets import dev_data
 from bert_core.training.sampling import step_tasks, steps_per_epoch
 
 profile = setup(seed=0)
@@ -247,6 +256,148 @@ spread = {name: {metric: f"{values['std']:.3f}" for metric, values in r.summary(
                  if metric in ("sst_acc", "para_acc", "sts_corr", "overall")}
           for name, r in shown.items() if r is not None}
 print(f"seed-to-seed standard deviation ({source}):", json.dumps(spread, indent=1))
+
+# %% [markdown]
+# ## 9. Why the baseline stalls on a small budget
+#
+# Under the small cpu caps this notebook used before (`SMALL_CPU_CAPS`: 400 examples a
+# task, 3 epochs of 50 steps of 8, lr 1e-4 for everything) the baseline never left the
+# majority class on SST and Quora, while the same engine learns SST alone (notebook 04).
+# More data and steps alone did not change that (2,000 examples a task, 2 epochs of
+# batch 16 at 5e-5 with warm-up: SST 0.257, Quora 0.632 again). Three measurements, then
+# an ablation that changes one thing at a time.
+#
+# ### The losses sit at the label prior
+#
+# A model that ignores its input and predicts the label distribution scores the prior's
+# loss: its entropy for a classifier, the variance of the scores for STS's squared error
+# (`prior_loss`). Per epoch, the stalled run's mean training loss against that floor
+# (seed 0 of the committed `cpu` run; the prior from its dev subset's labels):
+
+# %%
+small = load_results(stall_ablation(profile.name, seeds=(0, 1, 2)), "cpu", **SMALL_CPU_CAPS)
+stalled_run = small["multitask-baseline"].runs[0] if small["multitask-baseline"] else None
+if stalled_run is None:
+    print("No committed cpu run yet: python -m bert_core.experiments.ablation --profile cpu")
+else:
+    floors = {t: prior_loss(t, stalled_run["dev_predictions"][t]["labels"]) for t in ("sst", "quora", "sts")}
+    first_steps = {t: [loss for step, task, loss in stalled_run["losses"] if task == t][:5] for t in floors}
+    table = pd.DataFrame({f"epoch {e['epoch']}": e["train_loss"] for e in stalled_run["epochs"]})
+    table.insert(0, "first 5 steps", {t: round(sum(v) / len(v), 3) for t, v in first_steps.items()})
+    table["prior's loss"] = {t: round(v, 3) for t, v in floors.items()}
+    display(table)
+
+# %% [markdown]
+# SST's and Quora's losses never leave the prior's: the model learned the label
+# frequencies and nothing else. STS's loss falls below its floor, so the encoder did
+# learn something, for STS. And STS's loss starts five to ten times larger than the
+# other two: in an unweighted sum its gradient steers the shared encoder.
+#
+# ### The pooler this checkpoint ships was never trained
+#
+# The baseline reads the pooler output, tanh(W h_[CLS] + b). MiniLM was trained by
+# sentence-transformers with mean pooling, so its pooler is whatever it was initialised to.
+# How much do the two kinds of sentence vector differ from one sentence to another?
+
+# %%
+minilm = MultitaskBERT.from_pretrained(profile.checkpoint)
+dense = minilm.bert.pooler_dense
+print(f"pooler weight std {dense.weight.std().item():.4f} (BERT initialises 0.02), "
+      f"largest |bias| {dense.bias.abs().max().item():.4f}")
+sst_dev = load_task("sst", "dev", profile.data_dir)[:64]
+spread = {pooling: feature_spread(sentence_embeddings(minilm.bert, tokenizer, sentences(sst_dev), pooling).numpy())
+          for pooling in ("cls", "mean")}
+pd.DataFrame(spread).T.round(3).rename(index={"cls": "pooler ([CLS])", "mean": "mean of the last layer"})
+
+# %% [markdown]
+# The pooler's outputs are nearly the same vector for every sentence (a high mean cosine,
+# a small spread): a freshly initialised linear head on them has little to separate the
+# classes with, and at the encoder's lr it moves slowly. Mean pooling of the same layer
+# varies several times more.
+#
+# ### What a concatenation head can read
+#
+# The paraphrase head is linear in [u; v], so its logit is a score of u plus a score of
+# v: it can learn which questions tend to be duplicated, never whether these two match.
+# A logistic-regression probe on the frozen checkpoint's embeddings (`pair_probe`: 2,000
+# training pairs, the 600-pair dev subset) measures what each form of head can read:
+
+# %%
+quora_train = load_task("quora", "train", profile.data_dir)[:2000]
+quora_dev = dev_data(preset("multitask-baseline", profile.name), profile.data_dir)["quora"]
+probe = pair_probe(minilm, tokenizer, quora_train, quora_dev)
+save_artefact(profile.name, "quora_probe", {"checkpoint": profile.checkpoint, "train_pairs": len(quora_train),
+                                            "dev_pairs": len(quora_dev), "accuracy": probe})
+committed_probe = load_artefact("cpu", "quora_probe")
+if committed_probe is not None:
+    meta, payload = committed_probe["meta"], committed_probe["payload"]
+    print(f"cpu: {payload['train_pairs']} training pairs, {payload['dev_pairs']} dev pairs; "
+          f"`{meta['command']}`, {meta['date']}")
+    display(pd.DataFrame(payload["accuracy"]).round(3))
+
+# %% [markdown]
+# PROBE_DISCUSSION
+#
+# ### One change at a time
+#
+# Each row changes one thing of the stalled recipe (`bert_core.experiments.ablation`);
+# the last row combines the changes of the recipe (not of the architecture) that help.
+# Δ columns: the difference of the mean from the stalled row's, starred where Welch's
+# t-test over the seeds gives p < 0.05 (`versus_baseline`); the last two columns count
+# the seeds whose accuracy clears the dev subset's majority rate by more than 0.01.
+
+# %%
+show_source(stall_ablation)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+ablation = stall_ablation(profile.name, seeds=(0,) if profile.name == "smoke" else (0, 1, 2))
+own = {config.name: run_experiment(config, progress=False) for config in ablation}
+rows = dict(zip((c.name for c in ablation), STALL_CHANGES))
+pd.concat([results_table(own, resources=False), versus_baseline(own, "multitask-baseline")],
+          axis=1).rename(index=rows)
+
+# %% [markdown]
+# The committed `cpu` runs (3 seeds each):
+
+# %%
+rows = dict(zip(small, STALL_CHANGES))
+if small["multitask-baseline"] is not None:
+    display(pd.concat([results_table(small, resources=False), versus_baseline(small, "multitask-baseline"),
+                       learned_table(small)], axis=1).rename(index=rows))
+print(provenance_line(small))
+
+# %% [markdown]
+# ABLATION_DISCUSSION
+
+# %%
+curves = {rows[name]: small[name].runs[0] for name in ("multitask-baseline", "stall-recipe") if small[name]}
+if curves:
+    fig = plots.plot_training_curves(curves)
+    plots.save_figure(fig, "05_stall_ablation_curves", "cpu")
+    plt.show()
+
+# %% [markdown]
+# ## 10. The rescaled `cpu` profile
+#
+# PROFILE_DISCUSSION
+
+# %%
+pd.DataFrame({"small caps (before)": pd.Series(dict(SMALL_CPU_CAPS)),
+              "cpu now": pd.Series(caps_table()["cpu"])}).astype(object).fillna("")
+
+# %% [markdown]
+# Where the time goes, before and after (`python benchmarks/bench_cpu_training.py`: one
+# epoch of 480 examples a task, each variant adding one change to the one before):
+
+# %%
+bench = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "bench_cpu_training.json").read_text())
+pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sentences_per_training_second"],
+                     "padding": row["padding_share"], "share of the GEMM bound": row["share_of_bound"]}
+              for name, row in bench["variants"].items()}).T
+
+# %% [markdown]
+# BENCH_DISCUSSION
 
 # %% [markdown]
 # ## Summary

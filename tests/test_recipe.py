@@ -118,3 +118,18 @@ def test_the_ablation_changes_one_thing_of_the_small_cpu_recipe():
     for (row, fields), config in zip(STALL_CHANGES.items(), configs):
         differs = {k for k in config.to_dict() if k != "name" and getattr(config, k) != getattr(base, k)}
         assert differs == set(fields), row
+
+
+def test_padded_lengths_are_what_each_layout_pads_to(minilm_folder):
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.multitask.data import PairExample, SentimentExample
+    from bert_core.multitask.model import MultitaskBERT
+
+    tokenizer = Tokenizer.from_pretrained(minilm_folder)
+    pairs = [PairExample("a", "one two", "one two three four five", 1.0), PairExample("b", "six", "seven", 2.0)]
+    separate = MultitaskBERT.from_pretrained(minilm_folder, tasks=("sst", "sts"))
+    cross = MultitaskBERT.from_pretrained(minilm_folder, tasks=("sts",), pair_encoding="cross")
+    assert separate.padded_lengths(tokenizer, "sst", [SentimentExample("s", "a fine film", 3)]) == [5]
+    assert separate.padded_lengths(tokenizer, "sts", pairs) == [7, 3]  # the longer sentence + [CLS], [SEP]
+    assert cross.padded_lengths(tokenizer, "sts", pairs) == [10, 5]  # [CLS] a [SEP] b [SEP]
+    assert separate.padded_lengths(tokenizer, "sts", pairs, chunk=1) == [7, 3]

@@ -10,6 +10,7 @@ a batch (attention is quadratic in T) and a sensible ``max_length``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +99,16 @@ def summary_table(summary: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def prior_loss(task: str, examples: list) -> float:
+def prior_loss(task: str, labels: Sequence[float]) -> float:
     """The training loss of a model that ignores its input and predicts the label prior:
     the entropy -Σ_k p_k ln p_k (cross-entropy; SST, CFIMDB, Quora's binary case) or the
     variance of the scores (squared error, predicting their mean; STS). A task whose loss
     stays here has learned nothing about its inputs (notebook 05)."""
-    labels = np.asarray([e.label for e in examples if e.label is not None], dtype=float)
-    if labels.size == 0:
-        raise ValueError(f"prior_loss needs labelled {task} examples")
+    values = np.asarray(labels, dtype=float)
+    if values.size == 0:
+        raise ValueError(f"prior_loss needs {task} labels")
     if TASKS[task].kind == "similarity":
-        return float(labels.var())
-    _, counts = np.unique(labels, return_counts=True)
+        return float(values.var())
+    _, counts = np.unique(values, return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())

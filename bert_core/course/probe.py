@@ -21,33 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.data import Example, sentence_pairs
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.multitask.pooling import pool
+from bert_core.multitask.pooling import sentence_embeddings
 
-__all__ = ["PAIR_FEATURES", "embed_sentences", "pair_features", "pair_probe", "feature_spread"]
+__all__ = ["PAIR_FEATURES", "pair_features", "pair_probe", "feature_spread"]
 
 PAIR_FEATURES = ("concat", "siamese")
-
-
-@torch.inference_mode()
-def embed_sentences(model: MultitaskBERT, tokenizer: Tokenizer, sentences: Sequence[str], pooling: str,
-                    batch_size: int = 128) -> np.ndarray:
-    """The pooled embeddings ``[N, C]`` of ``sentences`` in eval mode, length-sorted batches."""
-    model.eval()
-    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-    out = np.empty((len(sentences), model.bert.config.hidden_size), dtype=np.float32)
-    for start in range(0, len(order), batch_size):
-        index = order[start:start + batch_size]
-        batch = tokenizer([sentences[i] for i in index])
-        hidden = model.bert(batch["input_ids"], batch["attention_mask"])
-        out[index] = pool(hidden, batch["attention_mask"], pooling).float().numpy()
-    return out
 
 
 def pair_features(u: np.ndarray, v: np.ndarray, kind: str) -> np.ndarray:
@@ -72,8 +56,8 @@ def pair_probe(model: MultitaskBERT, tokenizer: Tokenizer, train: Sequence[Examp
         embedded = {}
         for split, examples in (("train", train), ("dev", dev)):
             firsts, seconds = sentence_pairs(examples)
-            embedded[split] = (embed_sentences(model, tokenizer, firsts, pooling),
-                               embed_sentences(model, tokenizer, seconds, pooling))
+            embedded[split] = tuple(sentence_embeddings(model.bert, tokenizer, side, pooling, 128).numpy()
+                                    for side in (firsts, seconds))
         out[pooling] = {}
         for kind in kinds:
             x_train, x_dev = (pair_features(*embedded[s], kind) for s in ("train", "dev"))

@@ -242,6 +242,28 @@ class MultitaskBERT(nn.Module):
         return TaskBatch(task, "separate", _stacked(first["input_ids"], second["input_ids"]).to(device),
                          _stacked(first["attention_mask"], second["attention_mask"]).to(device))
 
+    def padded_lengths(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
+                       chunk: int = 512) -> list[int]:
+        """Per example, the length in tokens its batch is padded to at least, in the layout
+        ``task_batch`` gives it: the sentence's tokens; a separately encoded pair's longer
+        sentence (both are stacked in one batch); a cross-encoded pair's joint sequence.
+        What length-bucketed batches sort by."""
+        kind = TASKS[task].kind
+        out: list[int] = []
+        for start in range(0, len(examples), chunk):
+            part = examples[start:start + chunk]
+            if kind == "sentiment":
+                out += tokenizer(sentences(part))["attention_mask"].sum(dim=1).tolist()
+                continue
+            firsts, seconds = sentence_pairs(part)
+            if self.pair_encoding[kind] == "cross":
+                out += tokenizer(firsts, seconds)["attention_mask"].sum(dim=1).tolist()
+            else:
+                first = tokenizer(firsts)["attention_mask"].sum(dim=1)
+                second = tokenizer(seconds)["attention_mask"].sum(dim=1)
+                out += torch.maximum(first, second).tolist()
+        return out
+
     def embed(self, batch: TaskBatch) -> Tensor:
         """The input embeddings ``[N, T, C]`` of a batch: what SMART perturbs."""
         return self.bert.embed(batch.input_ids, batch.token_type_ids)

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example, load_task, task_file, texts
+from bert_core.multitask.data import Example, load_task, task_file
 from bert_core.multitask.evaluate import (
     overall_score,
     predict,
@@ -162,21 +162,21 @@ def train_run(
     extensions = extensions_for(config, model, train)
     modules = {name: module for extension in extensions for name, module in extension.modules().items()}
 
-    def stream(name: str, examples: Sequence[Example]) -> TaskStream:
-        lengths = [sum(len(text) for text in texts(e)) for e in examples] if config.length_buckets else None
+    def stream(name: str, task: str, examples: Sequence[Example]) -> TaskStream:
+        lengths = model.padded_lengths(tokenizer, task, examples) if config.length_buckets else None
         return TaskStream(len(examples), config.batch_size, seed, name, lengths)
 
-    streams = {t: stream(t, train[t]) for t in config.tasks}
+    streams = {t: stream(t, t, train[t]) for t in config.tasks}
     state = TrainingState(config.run_hash(seed), drawn=dict.fromkeys(config.tasks, 0))
     if resuming:
         state = TrainingState.from_dict(load_checkpoint(folder, model, optimizer, scheduler, modules))
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     clock = PhaseClock(state.phase_seconds)
 
-    def draw(source: Source) -> list[Example]:
+    def draw(task: str, source: Source) -> list[Example]:
         """The next batch of a source's stream (a pure function of how many it has drawn)."""
         if source.stream not in streams:
-            streams[source.stream] = stream(source.stream, source.examples)
+            streams[source.stream] = stream(source.stream, task, source.examples)
         drawn = state.drawn.get(source.stream, 0)
         state.drawn[source.stream] = drawn + 1
         return [source.examples[i] for i in streams[source.stream].batch(drawn)]
@@ -213,7 +213,7 @@ def train_run(
                 with autocast, clock("forward"):
                     for task in plan.step_tasks[step.index - epoch_start]:
                         losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
-                                                                        draw(sources[task]), device)
+                                                                        draw(task, sources[task]), device)
                 for task, loss in losses.items():
                     if not torch.isfinite(loss):
                         raise TrainingDiverged(
