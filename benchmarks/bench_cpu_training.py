@@ -72,7 +72,7 @@ def gemm_gflops() -> float:
         a, b = torch.randn(m, k), torch.randn(k, n)
         a @ b
         runs = []
-        for _ in range(5):
+        for _ in range(20):
             start = time.perf_counter()
             a @ b
             runs.append(time.perf_counter() - start)
@@ -154,6 +154,8 @@ def main() -> None:
         print(json.dumps(child(args.child, args.examples, args.data)))
         return
 
+    # measured before and after the runs, the faster kept: a busy or throttled moment
+    # would make the bound look low and the shares high
     bound = gemm_gflops()
     print(f"fp32 GEMM bound: {bound:.0f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
     rows = {}
@@ -169,6 +171,12 @@ def main() -> None:
                   f"{row['sentences_per_run_second']:6.1f} per run second, "
                   f"padding {row['padding_share']:.0%}, "
                   f"{row['share_of_bound']:.0%} of the bound; phases {row['phase_seconds']}", flush=True)
+    bound_after = gemm_gflops()
+    print(f"fp32 GEMM bound after the runs: {bound_after:.0f} GFLOP/s", flush=True)
+    if bound_after > bound:
+        bound = bound_after
+        for row in rows.values():
+            row["share_of_bound"] = round(row["useful_gflops"] / bound, 3)
     before = rows.get("before")
     if before:
         for row in rows.values():

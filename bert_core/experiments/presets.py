@@ -34,6 +34,8 @@ _IMBALANCED = {"train_limit_mode": "total", "epoch_length": "sum"}
 _REPORT_003 = {**_SBERT_HEADS, "pooling": "mean"}
 # notebooks 08 and 09: "SMART Surgery"'s SMART settings (section 4.3)
 _SMART = {"smart": "smart-surgery"}
+_CPU_BEST = {"pooling": "mean", "pair_encoding": {"paraphrase": "cross"},
+             "heads": {"similarity": "cosine_fc"}}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the course's part 1 (single-task sentiment) and part 2
@@ -92,6 +94,15 @@ PRESETS: dict[str, dict[str, Any]] = {
                               "smart_options": {"loss": "kl"}},
     "cross-pcgrad-smart-kl-then-symkl": {"pair_encoding": "cross", "pcgrad": True, "smart": "smarter-minbert",
                                          "smart_options": {"loss": "kl_then_symkl"}},
+    # notebook 05, section 10: the pieces notebook 06 found best at the cpu scale, together
+    # (mean pooling, a cross-encoded paraphrase pair, the cosine-of-two-layers STS head) ...
+    "cpu-best": dict(_CPU_BEST),
+    # ... and the same model on all the offline data, one pass over each task in batches of
+    # 32 (each example once per epoch in expectation), with the test-student files: the
+    # one model against three single-task fine-tunings (README)
+    "headline": {**_CPU_BEST, "train_limit": None, "dev_limit": None, "sampling": "proportional",
+                 "epoch_length": "sum", "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5,
+                 "warmup_steps": 50, "predict_test": True},
 }
 
 
