@@ -166,14 +166,17 @@ assert abs(overall_score({"sst": 0.5, "quora": 0.8, "sts": 0.6}) - (0.5 + 0.8 + 
 print(f"sst 0.500, quora 0.800, sts r 0.600 -> overall {overall_score({'sst': 0.5, 'quora': 0.8, 'sts': 0.6}):.3f}")
 
 # %% [markdown]
-# ## 5. The experiment: two ways to mix, three seeds each
+# ## 5. The experiment: two ways to mix
 #
-# Two presets, each over seeds 0, 1 and 2. A seed fixes the heads' initialisation, the
-# dropout masks and the data order; the data subset and everything else stay the same.
+# Two presets: the baseline over seeds 0, 1 and 2, round-robin over seed 0 (one seed at
+# this scale so far; the next issue adds two). A seed fixes the heads' initialisation,
+# the dropout masks and the data order; the data subset and everything else stay the
+# same. The profile's caps are the recipe of section 10: the STS loss weighted 0.2, the
+# heads at their own learning rate, 1,600 examples a task.
 
 # %%
 configs = [preset("multitask-baseline", profile.name, seeds=(0, 1, 2)),
-           preset("multitask-round-robin", profile.name, seeds=(0, 1, 2))]
+           preset("multitask-round-robin", profile.name, seeds=(0,))]
 show = ["tasks", "sampling", "epoch_length", "learning_rate", "epochs", "batch_size", "train_limit", "seeds"]
 pd.DataFrame([{f: getattr(c, f) for f in show} for c in configs], index=[c.name for c in configs])
 
@@ -275,7 +278,7 @@ print(f"seed-to-seed standard deviation ({source}):", json.dumps(spread, indent=
 # (seed 0 of the committed `cpu` run; the prior from its dev subset's labels):
 
 # %%
-small = load_results(stall_ablation(profile.name, seeds=(0, 1, 2)), "cpu", **SMALL_CPU_CAPS)
+small = load_results(stall_ablation(profile.name), "cpu", **SMALL_CPU_CAPS)
 stalled_run = small["multitask-baseline"].runs[0] if small["multitask-baseline"] else None
 if stalled_run is None:
     print("No committed cpu run yet: python -m bert_core.experiments.ablation --profile cpu")
@@ -351,7 +354,7 @@ show_source(stall_ablation)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ablation = stall_ablation(profile.name, seeds=(0,) if profile.name == "smoke" else (0, 1, 2))
+ablation = stall_ablation(profile.name)  # each row over its committed seeds (STALL_SEEDS)
 own = {config.name: run_experiment(config, progress=False) for config in ablation}
 rows = dict(zip((c.name for c in ablation), STALL_CHANGES))
 pd.concat([results_table(own, resources=False), versus_baseline(own, "multitask-baseline")],
@@ -380,8 +383,21 @@ if curves:
 # %% [markdown]
 # ## 10. The rescaled `cpu` profile
 #
-# PROFILE_DISCUSSION
-
+# What the ablation found goes into the `cpu` profile as recipe, not architecture: the
+# reports' baseline keeps its [CLS] pooler and its concatenation heads, and the `gpu`
+# profile keeps the course's settings. The `cpu` profile now sets
+#
+# - **STS's loss weighted 0.2** (`task_weights`): the change that frees SST and Quora;
+# - **the heads at lr 1e-3**, the encoder at 1e-4 (`head_lr`), with a linear warm-up
+#   over 20 steps and a linear decay to 0: a fresh head needs to move far, the
+#   pretrained encoder little;
+# - **more data, fewer epochs**: 1,600 examples a task (four times as many), 2 epochs of
+#   100 steps of 16 (the first epoch often ends still at the majority class; the second
+#   is where SST and Quora move);
+# - **speed** (measured below): batches of similar lengths (`length_buckets`), the word
+#   embeddings frozen (`train_word_embeddings=False`), dev evaluation in batches of 128,
+#   and no test-student files for table runs (`predict_test=False`; the `headline` preset
+#   writes them).
 # %%
 pd.DataFrame({"small caps (before)": pd.Series(dict(SMALL_CPU_CAPS)),
               "cpu now": pd.Series(caps_table()["cpu"])}).astype(object).fillna("")
