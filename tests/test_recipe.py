@@ -126,10 +126,30 @@ def test_padded_lengths_are_what_each_layout_pads_to(minilm_folder):
     from bert_core.multitask.model import MultitaskBERT
 
     tokenizer = Tokenizer.from_pretrained(minilm_folder)
-    pairs = [PairExample("a", "one two", "one two three four five", 1.0), PairExample("b", "six", "seven", 2.0)]
+    pairs = [PairExample("a", "one two", "one two three four five", 1.0),
+             PairExample("b", "six", "seven", 2.0)]
     separate = MultitaskBERT.from_pretrained(minilm_folder, tasks=("sst", "sts"))
     cross = MultitaskBERT.from_pretrained(minilm_folder, tasks=("sts",), pair_encoding="cross")
     assert separate.padded_lengths(tokenizer, "sst", [SentimentExample("s", "a fine film", 3)]) == [5]
     assert separate.padded_lengths(tokenizer, "sts", pairs) == [7, 3]  # the longer sentence + [CLS], [SEP]
     assert cross.padded_lengths(tokenizer, "sts", pairs) == [10, 5]  # [CLS] a [SEP] b [SEP]
     assert separate.padded_lengths(tokenizer, "sts", pairs, chunk=1) == [7, 3]
+
+
+def test_each_ablation_row_asks_for_its_committed_seeds():
+    from bert_core.experiments.ablation import STALL_SEEDS
+
+    seeds = {config.name: config.seeds for config in stall_ablation("cpu")}
+    assert seeds["multitask-baseline"] == STALL_SEEDS["stalled"] == (0, 1, 2)
+    assert seeds["stall-sts-weight"] == (0, 1, 2) and seeds["stall-pooler-reset"] == (0,)
+
+
+def test_the_small_caps_name_every_field_the_cpu_profile_sets():
+    """Pinned on top of today's cpu profile, they give the old configs, so the stored
+    tables of notebooks 06-09 keep loading."""
+    from bert_core.experiments import PROFILES, preset
+
+    assert set(PROFILES["cpu"].caps) - {"checkpoint"} <= set(SMALL_CPU_CAPS)
+    pinned = preset("pcgrad", "cpu", **pinned_caps("cpu"))
+    settings = (pinned.head_lr, pinned.task_weights, pinned.length_buckets, pinned.batch_size)
+    assert settings == (None, (), False, 8)

@@ -128,9 +128,13 @@ def preset(preset_name: str, profile: str | None = None, **overrides: Any) -> Ex
 
 def in_profile(config: ExperimentConfig, profile: str, **overrides: Any) -> ExperimentConfig:
     """The same experiment in another profile: the fields ``config`` sets beyond its own
-    profile's caps are kept, the rest take the other profile's caps, and ``overrides`` go
-    on top. Notebooks use it to look up the committed ``cpu`` runs of the configs they run."""
+    profile's caps, and those its preset sets (when its name is a preset's: a preset may
+    set a field to its default, as ``headline`` sets ``train_limit=None``), are kept; the
+    rest take the other profile's caps, and ``overrides`` go on top. Notebooks use it to
+    look up the committed ``cpu`` runs of the configs they run."""
     base = make_config(config.name, config.profile)
+    chosen = set(PRESETS.get(config.name, {}))
     kept = {f.name: getattr(config, f.name) for f in fields(config)
-            if f.name not in ("name", "profile") and getattr(config, f.name) != getattr(base, f.name)}
+            if f.name not in ("name", "profile")
+            and (f.name in chosen or getattr(config, f.name) != getattr(base, f.name))}
     return make_config(config.name, profile, **{**kept, **overrides})
