@@ -130,11 +130,14 @@ def in_profile(config: ExperimentConfig, profile: str, **overrides: Any) -> Expe
     """The same experiment in another profile: the fields ``config`` sets beyond its own
     profile's caps, and those its preset sets (when its name is a preset's: a preset may
     set a field to its default, as ``headline`` sets ``train_limit=None``), are kept; the
-    rest take the other profile's caps, and ``overrides`` go on top. Notebooks use it to
-    look up the committed ``cpu`` runs of the configs they run."""
+    rest take the other profile's caps, with ``overrides`` on the caps (what the config
+    chose still wins). A config already in ``profile`` is returned as it is. Notebooks use
+    it to look up the committed ``cpu`` runs of the configs they run."""
+    if get_profile(profile).name == config.profile:
+        return config
     base = make_config(config.name, config.profile)
     chosen = set(PRESETS.get(config.name, {}))
     kept = {f.name: getattr(config, f.name) for f in fields(config)
             if f.name not in ("name", "profile")
             and (f.name in chosen or getattr(config, f.name) != getattr(base, f.name))}
-    return make_config(config.name, profile, **{**kept, **overrides})
+    return make_config(config.name, profile, **{**overrides, **kept})
