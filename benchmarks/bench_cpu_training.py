@@ -53,17 +53,12 @@ VARIANTS: dict[str, dict] = {
 
 
 def settings(variant: str, examples: int) -> dict:
-    """The config fields of a variant: the small cpu caps (every other field the cpu profile
-    sets now back at its default), one epoch, and every change up to and including the
-    variant's."""
-    from dataclasses import fields as dataclass_fields
+    """The config fields of a variant: the small cpu caps (which name every field the cpu
+    profile sets, the recipe's at their defaults), one epoch, and every change up to and
+    including the variant's."""
+    from bert_core.experiments.profiles import SMALL_CPU_CAPS
 
-    from bert_core.experiments.profiles import PROFILES, SMALL_CPU_CAPS
-    from bert_core.training.config import ExperimentConfig
-
-    defaults = {f.name: f.default for f in dataclass_fields(ExperimentConfig)}
-    fields = {**{k: defaults[k] for k in PROFILES["cpu"].caps if k != "checkpoint"}, **SMALL_CPU_CAPS,
-              "train_limit": examples, "epochs": 1}
+    fields = {**SMALL_CPU_CAPS, "train_limit": examples, "epochs": 1}
     for name, changes in VARIANTS.items():
         fields.update(changes)
         if name == variant:

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -44,9 +46,9 @@ from bert_core.course.tables import (
     results_to_show,
     side_by_side,
 )
-from bert_core.course.describe import prior_loss
+from bert_core.course.describe import losses_against_prior
 from bert_core.course.probe import feature_spread, pair_probe
-from bert_core.course.significance import learned_table, versus_baseline
+from bert_core.course.significance import compared_table
 from bert_core.experiments import caps_table, load_results, preset, run_experiment
 from bert_core.experiments.ablation import STALL_CHANGES, stall_ablation
 from bert_core.experiments.profiles import SMALL_CPU_CAPS
@@ -286,12 +288,7 @@ stalled_run = small["multitask-baseline"].runs[0] if small["multitask-baseline"]
 if stalled_run is None:
     print("No committed cpu run yet: python -m bert_core.experiments.ablation --profile cpu")
 else:
-    floors = {t: prior_loss(t, stalled_run["dev_predictions"][t]["labels"]) for t in ("sst", "quora", "sts")}
-    first_steps = {t: [loss for step, task, loss in stalled_run["losses"] if task == t][:5] for t in floors}
-    table = pd.DataFrame({f"epoch {e['epoch']}": e["train_loss"] for e in stalled_run["epochs"]})
-    table.insert(0, "first 5 steps", {t: round(sum(v) / len(v), 3) for t, v in first_steps.items()})
-    table["prior's loss"] = {t: round(v, 3) for t, v in floors.items()}
-    display(table)
+    display(losses_against_prior(stalled_run, ("quora", "sst", "sts")))
 
 # %% [markdown]
 # SST's and Quora's losses never leave the prior's: the model learned the label
@@ -367,17 +364,16 @@ show_source(stall_ablation)
 ablation = stall_ablation(profile.name)  # each row over its committed seeds (STALL_SEEDS)
 own = {config.name: run_experiment(config, progress=False) for config in ablation}
 rows = dict(zip((c.name for c in ablation), STALL_CHANGES))
-pd.concat([results_table(own, resources=False), versus_baseline(own, "multitask-baseline")],
-          axis=1).rename(index=rows)
+compared_table(own, "multitask-baseline", learned=False).rename(index=rows)
 
 # %% [markdown]
-# The committed `cpu` runs (3 seeds each):
+# The committed `cpu` runs (each row over its committed seeds, `STALL_SEEDS`: three for
+# the stalled row and `sts-weight`, one for the others):
 
 # %%
 rows = dict(zip(small, STALL_CHANGES))
 if small["multitask-baseline"] is not None:
-    display(pd.concat([results_table(small, resources=False), versus_baseline(small, "multitask-baseline"),
-                       learned_table(small)], axis=1).rename(index=rows))
+    display(compared_table(small, "multitask-baseline").rename(index=rows))
 print(provenance_line(small))
 
 # %% [markdown]

@@ -107,3 +107,25 @@ def test_feature_spread_of_identical_and_orthogonal_vectors():
     assert same["std"] == 0 and same["mean_cosine"] == pytest.approx(1.0)
     apart = feature_spread(np.eye(3))
     assert apart["mean_cosine"] == pytest.approx(0.0) and apart["std"] == pytest.approx(np.sqrt(2 / 9))
+
+
+def test_losses_against_prior_reads_a_run_record():
+    from bert_core.course.describe import losses_against_prior
+
+    run = {"dev_predictions": {"quora": {"labels": [0.0, 0.0, 1.0, 1.0]}},
+           "losses": [[1, "quora", 0.9], [2, "quora", 0.7], [3, "quora", 0.6]],
+           "epochs": [{"epoch": 1, "train_loss": {"quora": 0.65}}]}
+    table = losses_against_prior(run, ("quora",), first=2)
+    assert table.loc["quora"].tolist() == [0.8, 0.65, round(math.log(2), 3)]
+    assert list(table.columns) == ["first 2 steps", "epoch 1", "prior's loss"]
+
+
+def test_compared_table_puts_metrics_deltas_and_the_majority_check_side_by_side():
+    from bert_core.course.significance import compared_table
+
+    results = {"stalled": _result("stalled", [0.5, 0.5, 0.5], [0.6, 0.6, 0.6], LABELS),
+               "learns": _result("learns", [0.62, 0.65, 0.60], [0.61, 0.58, 0.62], LABELS)}
+    table = compared_table(results, "stalled")
+    assert table.loc["learns", "Δ sst_acc"] == "+0.123*" and table.loc["learns", "seeds"] == 3
+    assert table.loc["learns", "sst_acc > majority 0.500"] == "3/3"
+    assert "sst_acc > majority 0.500" not in compared_table(results, "stalled", learned=False).columns

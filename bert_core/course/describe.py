@@ -22,7 +22,7 @@ from bert_core.multitask.data import PairExample, SentimentExample, load_task
 from bert_core.multitask.tasks import TASKS
 
 __all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",
-           "prior_loss", "STS_BIN_EDGES", "TASK_SPLITS"]
+           "prior_loss", "losses_against_prior", "STS_BIN_EDGES", "TASK_SPLITS"]
 
 # STS histogram bins of 0.2 centred on 0.0, 0.2, ..., 5.0 (26 bins): edges at multiples of
 # 0.2 would split the whole-number spikes unevenly by float rounding.
@@ -112,3 +112,16 @@ def prior_loss(task: str, labels: Sequence[float]) -> float:
     _, counts = np.unique(values, return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
+
+
+def losses_against_prior(run: dict[str, Any], tasks: Sequence[str], first: int = 5) -> pd.DataFrame:
+    """A run record's training loss per task against the label prior's (``prior_loss`` of
+    the run's dev labels): the mean of its first ``first`` steps, each epoch's mean, then
+    the prior's. A row that stays at the last column learned the label frequencies only."""
+    floors = {t: prior_loss(t, run["dev_predictions"][t]["labels"]) for t in tasks}
+    starts = {t: [loss for _, task, loss in run["losses"] if task == t][:first] for t in tasks}
+    epochs = {f"epoch {e['epoch']}": {t: e["train_loss"][t] for t in tasks} for e in run["epochs"]}
+    table = pd.DataFrame(epochs)
+    table.insert(0, f"first {first} steps", {t: round(sum(v) / len(v), 3) for t, v in starts.items()})
+    table["prior's loss"] = {t: round(v, 3) for t, v in floors.items()}
+    return table

@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.course.significance import majority_rate
 from bert_core.multitask.data import Example, sentence_pairs
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
@@ -65,7 +66,7 @@ def pair_probe(model: MultitaskBERT, tokenizer: Tokenizer, train: Sequence[Examp
             probe = LogisticRegression(max_iter=2000, random_state=seed)
             probe.fit(scaler.transform(x_train), y_train)
             out[pooling][kind] = float((probe.predict(scaler.transform(x_dev)) == y_dev).mean())
-    out["majority"] = {"rate": float(max(y_dev.mean(), 1 - y_dev.mean()))}
+    out["majority"] = {"rate": majority_rate(y_dev.tolist())}
     return out
 
 

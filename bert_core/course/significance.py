@@ -30,11 +30,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from scipy import stats
 
+from bert_core.course.tables import results_table
 from bert_core.experiments.result import ExperimentResult
 from bert_core.multitask.evaluate import METRIC_NAMES
 from bert_core.multitask.tasks import TASKS
 
-__all__ = ["welch_p", "versus_baseline", "majority_rate", "clear_of_majority", "learned_table"]
+__all__ = ["welch_p", "versus_baseline", "majority_rate", "clear_of_majority", "learned_table",
+           "compared_table"]
 
 ALPHA = 0.05
 
@@ -130,3 +132,14 @@ def learned_table(results: Mapping[str, ExperimentResult | None], tasks: Sequenc
     frame = pd.DataFrame(rows).T.fillna("")
     frame.columns = [f"{METRIC_NAMES[t]} > majority {rates[t]:.3f}" for t in frame.columns]
     return frame
+
+
+def compared_table(results: Mapping[str, ExperimentResult | None], baseline: str,
+                   learned: bool = True) -> pd.DataFrame:
+    """A comparison table: each row's metrics (``results_table``, no resources), its Δ from
+    ``baseline`` with Welch's star (``versus_baseline``) and, with ``learned``, how many
+    seeds clear the majority class (``learned_table``)."""
+    parts = [results_table(results, resources=False), versus_baseline(results, baseline)]
+    if learned:
+        parts.append(learned_table(results))
+    return pd.concat(parts, axis=1)

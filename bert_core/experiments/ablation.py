@@ -31,8 +31,6 @@ from bert_core.training.config import ExperimentConfig
 
 __all__ = ["STALL_CHANGES", "STALL_SEEDS", "stall_ablation", "main"]
 
-_RECIPE: dict[str, Any] = {"head_lr": 1e-3, "head_dropout": 0.1, "task_weights": {"sts": 0.2}}
-
 # row -> the fields it changes from the stalled recipe
 STALL_CHANGES: dict[str, dict[str, Any]] = {
     "stalled": {},
@@ -42,7 +40,7 @@ STALL_CHANGES: dict[str, dict[str, Any]] = {
     "pooler-reset": {"pooler_init": "reset"},
     "mean-pooling": {"pooling": "mean"},
     "batch-32": {"batch_size": 32},
-    "recipe": _RECIPE,
+    "recipe": {"head_lr": 1e-3, "head_dropout": 0.1, "task_weights": {"sts": 0.2}},
 }
 
 
