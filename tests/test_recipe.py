@@ -102,12 +102,34 @@ def test_task_weights_scale_their_terms_only():
 def test_the_store_keeps_runs_of_one_name_under_two_sets_of_caps(tiny_run, isolated_outputs, monkeypatch):
     small = tiny_run("same-name", epochs=1)
     large = tiny_run("same-name", epochs=2)
+    monkeypatch.setenv("BERT_CORE_COMMAND", "the first command")
     run_experiment(small, progress=False)
-    run_experiment(large, progress=False)
+    monkeypatch.setenv("BERT_CORE_COMMAND", "the second command")
+    assert run_experiment(large, progress=False).meta["command"] == "the second command"
     first, second = load_result(small), load_result(large)
     assert first is not None and second is not None
     assert first.runs[0]["config_hash"] != second.runs[0]["config_hash"]
     assert len(first.runs[0]["epochs"]) == 1 and len(second.runs[0]["epochs"]) == 2
+    # each keeps the provenance it was stored under, though the file was written since
+    assert (first.meta["command"], second.meta["command"]) == ("the first command", "the second command")
+
+
+def test_a_record_stored_without_its_own_provenance_keeps_the_file_s(tiny_run, isolated_outputs, monkeypatch):
+    import json
+
+    from bert_core.experiments.store import results_dir
+
+    old = tiny_run("legacy", epochs=1)
+    monkeypatch.setenv("BERT_CORE_COMMAND", "the old command")
+    run_experiment(old, progress=False)
+    path = results_dir("smoke") / "experiments" / "legacy.json"
+    stored = json.loads(path.read_text())
+    for run in stored["payload"]["runs"].values():  # as files were written before records had meta
+        del run["meta"]
+    path.write_text(json.dumps(stored))
+    monkeypatch.setenv("BERT_CORE_COMMAND", "the new command")
+    run_experiment(tiny_run("legacy", epochs=2), progress=False)
+    assert load_result(old).meta["command"] == "the old command"
 
 
 def test_the_ablation_changes_one_thing_of_the_small_cpu_recipe():

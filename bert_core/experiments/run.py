@@ -57,7 +57,7 @@ def run_experiment(
             # Retraining (reuse off) must not pick up a finished run's checkpoint.
             run = train_run(config, seed, profile.data_dir, device=device, resume=resume and reuse,
                             progress=progress)
-            store_run(config, seed, run)
+            run = store_run(config, seed, run)
         result.runs[seed] = run
-    result.meta = stored_meta(config)
+    result.meta = stored_meta(config, result.runs)
     return result

@@ -5,7 +5,10 @@ each with the hash of its config (``ExperimentConfig.run_hash``); ``load_result`
 the seeds whose hashes match and ``store_run`` adds or replaces one. Runs of one name under
 other settings (a profile's caps before and after a rescale) live side by side in the file:
 a record is keyed by its seed, or by ``<seed>@<hash>`` when that key already holds a run of
-other settings, so nothing stored is lost when a default moves.
+other settings, so nothing stored is lost when a default moves. Each record carries its
+own provenance (``meta``), so a file that holds runs of several commands says which
+command made which; records stored before that take the file's ``meta`` the next time the
+file is written.
 
 Each artefact carries what produced it (the command, the profile, the machine, the
 library versions, the date) beside its payload, so that a table in a notebook can say
@@ -23,7 +26,7 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +115,7 @@ def load_result(config: ExperimentConfig) -> ExperimentResult | None:
         return None
     by_hash = {run["config_hash"]: run for run in stored["payload"]["runs"].values()}
     runs = {seed: by_hash[config.run_hash(seed)] for seed in config.seeds if config.run_hash(seed) in by_hash}
-    return ExperimentResult(config, runs, stored["meta"]) if runs else None
+    return ExperimentResult(config, runs, stored_meta(config, runs)) if runs else None
 
 
 def load_results(configs: Sequence[ExperimentConfig], profile: str = "cpu",
@@ -123,18 +126,26 @@ def load_results(configs: Sequence[ExperimentConfig], profile: str = "cpu",
     return {config.name: load_result(in_profile(config, profile, **overrides)) for config in configs}
 
 
-def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> None:
-    """Add (or replace) one seed's record in the experiment's stored file; the other seeds,
-    and runs of the same name under other settings, are kept."""
+def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> dict[str, Any]:
+    """Add (or replace) one seed's record in the experiment's stored file, with its
+    provenance; the other seeds, and runs of the same name under other settings, are kept
+    (with the provenance they were stored under). Returns the record as stored."""
     current = load_artefact(config.profile, _artefact_name(config))
-    runs = current["payload"]["runs"] if current else {}
-    runs = {key: r for key, r in runs.items() if r["config_hash"] != run["config_hash"]}
+    runs = {key: {**r, "meta": r.get("meta", current["meta"])}
+            for key, r in (current["payload"]["runs"] if current else {}).items()
+            if r["config_hash"] != run["config_hash"]}
     key = str(seed) if str(seed) not in runs else f"{seed}@{run['config_hash']}"
-    runs[key] = run
+    runs[key] = record = {**run, "meta": provenance(config.profile)}
     save_artefact(config.profile, _artefact_name(config), {"config": config.to_dict(), "runs": runs})
+    return record
 
 
-def stored_meta(config: ExperimentConfig) -> dict[str, Any]:
-    """The provenance of the experiment's stored file ({} if there is none)."""
+def stored_meta(config: ExperimentConfig, runs: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The provenance of stored runs of ``config``: that of the highest seed among ``runs``
+    (the one stored last when seeds are run in order), else the file's ({} if none)."""
+    if runs:
+        newest = runs[max(runs)]
+        if "meta" in newest:
+            return newest["meta"]
     stored = load_artefact(config.profile, _artefact_name(config))
     return stored["meta"] if stored else {}
