@@ -13,6 +13,7 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     07         07         samplers, curricula, loss balancing                imbalanced-simultaneous
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
+    10         10         report 003's adapters (Table 5)                   sbert-heads-mean
 
 A table is ``pinned`` while its committed runs are those of the small cpu caps
 (``profiles.SMALL_CPU_CAPS``): in ``cpu`` its configs carry those caps
@@ -53,8 +54,9 @@ def _from_preset(name: str, profile: str | None, caps: Mapping[str, Any],
 
 @dataclass(frozen=True)
 class Table:
-    """One results table: its rows (config name -> the seeds committed for it), the row the
-    others are compared with, and whether its committed runs are the small caps'."""
+    """One results table: its rows (config name -> the seeds committed for it, or to be, for
+    the rows in ``to_come``), the row the others are compared with, and whether its
+    committed runs are the small caps'."""
 
     key: str
     notebook: str
@@ -64,11 +66,13 @@ class Table:
     pinned: bool = False
     make: Maker = field(default=_from_preset, repr=False)
     against: Mapping[str, str] = field(default_factory=dict)
+    to_come: frozenset[str] = frozenset()  # rows whose committed seeds are not all there yet
 
     def __post_init__(self) -> None:
-        unknown = (set(self.against) | set(self.against.values())) - set(self.seeds)
+        unknown = (set(self.against) | set(self.against.values()) | self.to_come) - set(self.seeds)
         if unknown:
-            raise ValueError(f"table {self.key}: `against` names rows it lacks: {sorted(unknown)}")
+            raise ValueError(f"table {self.key}: `against` or `to_come` names rows it lacks: "
+                             f"{sorted(unknown)}")
 
     @property
     def names(self) -> list[str]:
@@ -124,6 +128,8 @@ _REPORT_003 = ["mean-imbalanced", "mean-squared-loss", "mean-dwa", "mean-sequent
 _SMART = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart", "sbert-mean-smart-shared",
           "cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
           "cross-pcgrad-smart-kl-then-symkl"]
+_ADAPTERS = ["adapters-pal", "adapters-low-rank", "adapters-houlsby", "adapters-top", "adapters-low-rank-top",
+             "adapters-low-rank-top-frozen"]
 _LEARNING = ["sbert-heads-mean", "sbert-mean-smart", "sbert-mean-pcgrad", "sbert-mean-smart-pcgrad"]
 
 GRID: tuple[Table, ...] = (
@@ -157,6 +163,10 @@ GRID: tuple[Table, ...] = (
                  pcgrad_swap=_TWO, sbert_heads_mean=_THREE, sbert_mean_smart=_TWO),
           baseline="multitask-baseline", pinned=True,
           against=dict.fromkeys(_LEARNING[1:], "sbert-heads-mean")),
+    Table("10", "10", "report 003's adapters on its own model (Table 5), fine-tuned with the encoder; "
+          "its best combination over a frozen encoder",
+          _seeds(["sbert-heads-mean", *_ADAPTERS], _THREE), baseline="sbert-heads-mean",
+          to_come=frozenset(["sbert-heads-mean", *_ADAPTERS])),
 )
 
 

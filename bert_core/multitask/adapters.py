@@ -56,7 +56,7 @@ from bert_core.bert.layers import BertLayer, LayerAdapters
 from bert_core.bert.model import EncoderAdapters
 
 __all__ = ["ADAPTERS", "REPORT_RATIO", "adapter_methods", "adapter_size", "formula_parameters",
-           "count_parameters", "ProjectedAttention", "TaskAdapters"]
+           "count_parameters", "parameter_rows", "ProjectedAttention", "TaskAdapters"]
 
 ADAPTERS = ("pal", "low_rank", "houlsby", "top")
 # d_s = 204 for BERT-base's d_m = 768 (report 003, section 5; Stickland and Murray): the same
@@ -109,6 +109,24 @@ def count_parameters(method: str, config: BertConfig, size: int, tasks: int) -> 
         return {"weights": weights, "total": weights + T * L * 2 * (d_s + d_m)}
     weights = T * (4 * d_m ** 2 + 2 * d_m * d_ff)
     return {"weights": weights, "total": weights + T * (4 * d_m + d_ff + d_m + 2 * 2 * d_m)}
+
+
+def parameter_rows(configs: dict[str, BertConfig], tasks: int = 3) -> list[dict[str, object]]:
+    """Per encoder and method: d_s, report 003's formula, our modules' weights and total, and
+    the total as a share of the encoder's own parameters (embeddings excluded)."""
+    rows = []
+    for name, config in configs.items():
+        size = adapter_size(config.hidden_size)
+        d_m, d_ff = config.hidden_size, config.intermediate_size
+        layer = 4 * d_m * d_m + 2 * d_m * d_ff + 4 * d_m + d_ff + d_m + 4 * d_m
+        encoder = config.num_hidden_layers * layer
+        for method in ADAPTERS:
+            counted = count_parameters(method, config, size, tasks)
+            formula = formula_parameters(method, d_m, config.num_hidden_layers, size, tasks)
+            rows.append({"encoder": name, "method": method, "d_s": size, "Table 1 formula": formula,
+                         "our weights": counted["weights"], "our total": counted["total"],
+                         "share of the layers": round(counted["total"] / encoder, 3)})
+    return rows
 
 
 def _bottleneck(hidden: int, size: int, std: float) -> nn.ModuleDict:
