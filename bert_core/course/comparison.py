@@ -35,8 +35,8 @@ def comparison_table(table: Table,
     table compares rows with different baselines, the majority check, seconds and memory."""
     results = table.committed() if results is None else results
     present = {name: r for name, r in results.items() if r is not None}
-    if not present:
-        return pd.DataFrame()
+    if not present:  # the rows, blank, so that the table keeps its shape before the runs
+        return results_table(results, resources=False)
     frame = results_table(present)
     shown = [m for m in METRICS if m in frame.columns]
     versus = {name: table.baseline_of(name) for name in frame.index}
