@@ -158,7 +158,7 @@ for adapters in (None, *ADAPTERS, "low_rank+top"):
         row["frozen" if frozen else "fine-tuned (all)"] = model.num_parameters(trainable_only=True)
     row["frozen / fine-tuned"] = round(row["frozen"] / row["fine-tuned (all)"], 3)
     trained[adapters or "none"] = row
-pd.DataFrame(trained).T
+pd.DataFrame.from_dict(trained, orient="index")
 
 # %% [markdown]
 # Fine-tuned, an adapter adds its parameters to an encoder that learns anyway: the
