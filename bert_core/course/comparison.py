@@ -31,8 +31,9 @@ RESOURCES = ["s / run", "peak MB"]
 def comparison_table(table: Table,
                      results: Mapping[str, ExperimentResult | None] | None = None) -> pd.DataFrame:
     """The rows of ``table`` that have runs (``results``: the committed ``cpu`` ones by
-    default; when none has, its rows with "none committed yet"), with Δ and star in each metric cell, the row's baseline (``against``) where a
-    table compares rows with different baselines, the majority check, seconds and memory."""
+    default; when none has, its rows with "none committed yet"), with Δ and star in each
+    metric cell, the row's baseline (``against``) where a table compares rows with
+    different baselines, the majority check, seconds and memory."""
     results = table.committed() if results is None else results
     present = {name: r for name, r in results.items() if r is not None}
     if not present:  # the rows, so that the table says what is still to come
