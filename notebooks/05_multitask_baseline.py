@@ -48,9 +48,11 @@ from bert_core.course.tables import (
 )
 from bert_core.course.describe import losses_against_prior
 from bert_core.course.probe import feature_spread, pair_probe
+from bert_core.course.comparison import comparison_table
 from bert_core.course.significance import compared_table
 from bert_core.experiments import caps_table, load_results, preset, run_experiment
 from bert_core.experiments.ablation import STALL_CHANGES, stall_ablation
+from bert_core.experiments.grid import table
 from bert_core.experiments.profiles import SMALL_CPU_CAPS
 from bert_core.experiments.store import load_artefact, save_artefact
 from bert_core.files import PROJECT_ROOT
@@ -177,8 +179,8 @@ print(f"sst 0.500, quora 0.800, sts r 0.600 -> overall {overall_score({'sst': 0.
 # heads at their own learning rate, 1,600 examples a task.
 
 # %%
-configs = [preset("multitask-baseline", profile.name, seeds=(0, 1, 2)),
-           preset("multitask-round-robin", profile.name, seeds=(0,))]
+grid_05 = table("05")  # the rows, their seeds and baseline (bert_core.experiments.grid)
+configs = grid_05.configs(profile.name, only=["multitask-baseline", "multitask-round-robin"])
 show = ["tasks", "sampling", "epoch_length", "learning_rate", "epochs", "batch_size", "train_limit", "seeds"]
 pd.DataFrame([{f: getattr(c, f) for f in show} for c in configs], index=[c.name for c in configs])
 
@@ -204,7 +206,7 @@ results_table(results, resources=False)
 # trained on Quora duplicates and NLI pairs, so compare directions, not values.
 
 # %%
-cpu = load_results(configs, "cpu")
+cpu = grid_05.committed(only=["multitask-baseline", "multitask-round-robin"])
 published = published_rows([
     ("SMART Surgery", "baseline", "pretrain"),
     ("SMART Surgery", "baseline", "finetune"),
@@ -216,6 +218,14 @@ side_by_side(results_table({f"ours, cpu: {n}": r for n, r in cpu.items()}), publ
 
 # %%
 print(provenance_line(cpu))
+
+# %% [markdown]
+# Round-robin against simultaneous, beyond the seed noise? (`comparison_table`: the
+# difference of the means, starred where Welch's t-test over the seeds gives p < 0.05;
+# "learned": the seeds clear of the majority class on SST and Quora.)
+
+# %%
+comparison_table(grid_05, cpu)
 
 # %% [markdown]
 # What the `cpu` rows say. All three tasks learn: over three seeds the baseline reaches
@@ -462,8 +472,7 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 #
 # ### What the rescaled profile reaches
 #
-# Two presets beyond the reports' baseline, trained once each so far (one seed: a
-# single measurement, not yet a mean). `cpu-best` puts together what notebook 06 found
+# Two presets beyond the reports' baseline, three seeds each. `cpu-best` puts together what notebook 06 found
 # best at the cpu scale: mean pooling, a cross-encoded paraphrase pair, the
 # cosine-of-two-layers STS head. `headline` is the same model on all the offline data,
 # one pass over each task in batches of 32 (proportional sampling, each example once per
@@ -474,21 +483,25 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 # (cross-encoder), overall 0.708.
 
 # %%
-extras = [preset(name, "cpu") for name in ("cpu-best", "headline")]
-best = load_results(extras, "cpu")
-display(results_table(best))
+best = grid_05.committed(only=["multitask-baseline", "cpu-best", "headline"])
+display(comparison_table(grid_05, best))
 print(provenance_line(best))
 
 # %% [markdown]
-# `cpu-best` (one seed, 272 s) reaches overall 0.714 on the 600-example dev subsets:
-# SST 0.445, Quora 0.793, STS r 0.808, above the three single-task models' 0.708 in a
-# quarter of their time, on a fifth of their data. `headline` (one seed, 802 s on a
-# machine shared with a test run, so an upper bound) beats each single-task model on its
-# own task, on the full dev sets: SST 0.462 against 0.424, Quora 0.828 against 0.809, STS
-# r 0.823 against 0.784; overall 0.734. One model with three heads, trained on the three
-# datasets together, did better on each than a model trained on that task alone. Both
-# are single runs: the next issue's three seeds will say how far to trust the margins
-# (Quora's 0.019 is inside the spread seen in section 6).
+# `cpu-best` reaches overall 0.709 ± 0.004 over three seeds on the 600-example dev
+# subsets (SST 0.437, Quora 0.788, STS r 0.804; seeds 0.714, 0.707, 0.706): level with
+# the three single-task models' 0.708, in a quarter of their time (272 s for seed 0 on a
+# quiet machine) and on a fifth of their data. The issue's goal of 0.71 is met by one
+# seed of three, not by the mean: a tie with the single-task models, not a win.
+#
+# `headline` beats each single-task model on its own task, on the full dev sets, in
+# every seed: SST 0.466 ± 0.004 against 0.424, Quora 0.823 ± 0.005 against 0.809 (its
+# lowest seed 0.818), STS r 0.821 ± 0.006 against 0.784; overall 0.733 ± 0.001, in
+# 744-802 s a run. One model with three heads, trained on the three datasets together,
+# did better on each task than a model trained on that task alone. The single-task
+# figures are one run each, so their own spread is not known; against the spread of
+# `headline`'s seeds, the SST and STS margins are ten times larger, Quora's (0.014)
+# about three times.
 # %% [markdown]
 # ## Summary
 #

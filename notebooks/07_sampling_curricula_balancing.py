@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bert_core.course import plots
+from bert_core.course.comparison import comparison_table
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.course.tables import (
     ours,
@@ -46,8 +47,9 @@ from bert_core.course.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.experiments.profiles import SMALL_CPU_CAPS, pinned_caps
+from bert_core.experiments import preset, run_experiment
+from bert_core.experiments.grid import table
+from bert_core.experiments.profiles import pinned_caps
 from bert_core.training.datasets import training_data
 from bert_core.training.loop import schedule_for
 from bert_core.training.losses import dwa_weights
@@ -216,13 +218,9 @@ pd.DataFrame({f"tau = {tau:g}": dwa_weights(previous, before, tau)
 # head (notebook 06's `sbert-heads-mean`).
 
 # %%
-samplers_rows = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
-                 "sampling-annealed", "quora-tenth"]
-report_003_rows = ["mean-imbalanced", "mean-squared-loss", "mean-dwa", "mean-sequential", "mean-hybrid"]
-seeds = {**dict.fromkeys(samplers_rows, (0, 1)), **dict.fromkeys(report_003_rows, (0,))}
-names = list(seeds)
-configs = [preset(name, profile.name, **pinned, seeds=seeds[name]) for name in names]
-show = ["sampling", "curriculum", "subsample", "pooling", "heads", "loss_balancing", "epoch_length"]
+grid_07 = table("07")  # the rows, their seeds and baselines (bert_core.experiments.grid)
+configs = grid_07.configs(profile.name)
+show = ["sampling", "curriculum", "subsample", "pooling", "heads", "loss_balancing", "epoch_length", "seeds"]
 settings_table(configs, show)
 
 # %%
@@ -245,8 +243,18 @@ results_table(results, resources=False)
 # one seed). Compare the direction of each change, not the values.
 
 # %%
-cpu = load_results(configs, "cpu", **SMALL_CPU_CAPS)
+cpu = grid_07.committed()
 print(provenance_line(cpu))
+
+# %% [markdown]
+# Which differences are beyond the seed noise (`comparison_table`, the same table as the
+# README's): after each value, the difference from the row's baseline (*against*),
+# starred where Welch's t-test over the seeds gives p < 0.05, "(1 seed)" where a side has
+# one seed and no test is possible; "learned" counts the seeds whose SST and Quora
+# accuracies clear the dev subset's majority class.
+
+# %%
+comparison_table(grid_07, cpu)
 
 
 

@@ -39,6 +39,7 @@ import torch
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course import plots
+from bert_core.course.comparison import comparison_table
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.course.tables import (
     ours,
@@ -50,8 +51,9 @@ from bert_core.course.tables import (
     settings_table,
     side_by_side,
 )
-from bert_core.experiments import load_results, preset, run_experiment
-from bert_core.experiments.profiles import SMALL_CPU_CAPS, pinned_caps
+from bert_core.experiments import preset, run_experiment
+from bert_core.experiments.grid import table
+from bert_core.experiments.profiles import pinned_caps
 from bert_core.multitask.data import PairExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import (
@@ -306,14 +308,12 @@ pd.DataFrame({name: vars(s) for name, s in SMART_SETTINGS.items()}).T
 # runs on this machine's two cores; more seeds are exercise 5).
 
 # %%
+grid_08 = table("08")  # the rows, their seeds and baselines (bert_core.experiments.grid)
 rows_004 = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart", "sbert-mean-smart-shared"]
 rows_001 = ["cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
             "cross-pcgrad-smart-kl-then-symkl"]
-seeds = {**dict.fromkeys(rows_004 + rows_001, (0,)), "multitask-baseline": (0, 1, 2),
-         "sbert-heads-mean": (0, 1, 2), "cross-encoding": (0, 1, 2), "cross-pcgrad": (0, 1),
-         "sbert-mean-smart": (0, 1), "sbert-mean-smart-shared": (0, 1)}
-configs = [preset(name, profile.name, **pinned, seeds=seeds[name]) for name in rows_004 + rows_001]
-settings_table(configs, ["pair_encoding", "pcgrad", "smart", "smart_options"])
+configs = grid_08.configs(profile.name, only=rows_004 + rows_001)
+settings_table(configs, ["pair_encoding", "pcgrad", "smart", "smart_options", "seeds"])
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -335,8 +335,18 @@ results_table(results, resources=False)
 # of each change, not the values.
 
 # %%
-cpu = load_results(configs, "cpu", **SMALL_CPU_CAPS)
+cpu = grid_08.committed()
 print(provenance_line(cpu))
+
+# %% [markdown]
+# Which differences are beyond the seed noise (`comparison_table`, the same table as the
+# README's): after each value, the difference from the row's baseline (*against*),
+# starred where Welch's t-test over the seeds gives p < 0.05, "(1 seed)" where a side has
+# one seed and no test is possible; "learned" counts the seeds whose SST and Quora
+# accuracies clear the dev subset's majority class.
+
+# %%
+comparison_table(grid_08, cpu)
 
 # %% [markdown]
 # ### 5.1 SMART on the baseline ("SMART Surgery"; "A SMARTer minBERT", Table 1)

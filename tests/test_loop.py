@@ -46,6 +46,11 @@ SLOW = pytest.mark.slow
     # notebook 05's recipe: bucketed batches, the heads' own lr, STS weighted, a fresh pooler
     ("simultaneous", 3, {"length_buckets": True, "head_lr": 1e-2, "task_weights": {"sts": 0.2},
                          "pooler_init": "reset", "train_word_embeddings": False}),
+    # every adapter at once (report 003), routed by task; then a frozen encoder with Houlsby's
+    # trainable layer norms under the hybrid curriculum's frozen epochs
+    ("simultaneous", 3, {"adapters": "pal+low_rank+houlsby+top"}),
+    pytest.param("simultaneous", 5, {"adapters": "houlsby", "mode": "pretrain", "curriculum": "hybrid"},
+                 marks=SLOW),
     pytest.param("round_robin", 7, {}, marks=SLOW),
     pytest.param("simultaneous", 3, {"pair_encoding": "cross"}, marks=SLOW),
     # killed in the ranking epoch: the positives' stream resumes where it was

@@ -21,6 +21,8 @@ Taught in notebook 02.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,18 @@ from torch import Tensor, nn
 
 from bert_core.bert.config import BertConfig
 from bert_core.bert.embeddings import BertEmbeddings
-from bert_core.bert.layers import BertLayer
+from bert_core.bert.layers import BertLayer, LayerAdapters
 
-__all__ = ["BertModel"]
+__all__ = ["EncoderAdapters", "BertModel"]
+
+
+@dataclass(frozen=True)
+class EncoderAdapters:
+    """One call's adapters: ``layers[l]`` for layer l (``LayerAdapters`` or None), and a
+    ``top`` layer run after the stack, before the pooler (a task's own BERT layer)."""
+
+    layers: Sequence[LayerAdapters | None] = ()
+    top: BertLayer | None = None
 
 
 class BertModel(nn.Module):
@@ -60,12 +71,20 @@ class BertModel(nn.Module):
         return self.embeddings(input_ids, token_type_ids)
 
     def encode(
-        self, hidden_states: Tensor, attention_mask: Tensor, output_attentions: bool = False
+        self, hidden_states: Tensor, attention_mask: Tensor, output_attentions: bool = False,
+        adapters: EncoderAdapters | None = None,
     ) -> tuple[Tensor, list[Tensor]]:
-        """Run the layer stack; also the per-layer attention probabilities if asked."""
+        """Run the layer stack (with ``adapters``' layer adapters and top layer); also the
+        per-layer attention probabilities if asked."""
         attentions = []
-        for layer in self.bert_layers:
-            hidden_states, probs = layer(hidden_states, attention_mask, output_attentions)
+        adapters = adapters or EncoderAdapters()
+        layers: list[tuple[BertLayer, LayerAdapters | None]] = [
+            (layer, adapters.layers[i] if i < len(adapters.layers) else None)
+            for i, layer in enumerate(self.bert_layers)]
+        if adapters.top is not None:
+            layers.append((adapters.top, None))
+        for layer, layer_adapters in layers:
+            hidden_states, probs = layer(hidden_states, attention_mask, output_attentions, layer_adapters)
             if probs is not None:
                 attentions.append(probs)
         return hidden_states, attentions
@@ -77,6 +96,7 @@ class BertModel(nn.Module):
         token_type_ids: Tensor | None = None,
         output_attentions: bool = False,
         inputs_embeds: Tensor | None = None,
+        adapters: EncoderAdapters | None = None,
     ) -> dict[str, Any]:
         """
         Args:
@@ -86,12 +106,13 @@ class BertModel(nn.Module):
             output_attentions: add ``attentions``, a list of L tensors ``[B, H, T, T]``.
             inputs_embeds: ``[B, T, C]`` embeddings to use instead of ``embed(input_ids)``
                 (perturbed embeddings, as SMART needs).
+            adapters: a task's adapters (``bert_core.multitask.adapters``), or None.
 
         Returns:
             ``{"last_hidden_state": [B, T, C], "pooler_output": [B, C]}`` (+ ``attentions``).
         """
         hidden = self.embed(input_ids, token_type_ids) if inputs_embeds is None else inputs_embeds
-        hidden, attentions = self.encode(hidden, attention_mask, output_attentions)
+        hidden, attentions = self.encode(hidden, attention_mask, output_attentions, adapters)
         pooled = self.pooler_af(self.pooler_dense(hidden[:, 0]))  # (B, C), from [CLS]
         out: dict[str, Any] = {"last_hidden_state": hidden, "pooler_output": pooled}
         if output_attentions:

@@ -169,6 +169,25 @@ def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_ac
     return fig
 
 
+def plot_score_against_parameters(results: dict, metric: str = "overall") -> Figure:
+    """Each labelled result's ``metric`` (its seeds as dots, their mean as a cross) against
+    the parameters it trains, on a log axis: what a method buys per parameter."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    shown = {label: r for label, r in results.items() if r is not None}
+    for row, (label, result) in enumerate(shown.items()):
+        trained = np.mean([run["trainable_parameters"] for run in result.runs.values()])
+        values = [m[metric] for m in result.seed_metrics().values()]
+        color = _NOT_GREY[row % len(_NOT_GREY)]
+        ax.plot([trained] * len(values), values, "o", color=color, alpha=0.5, markersize=4)
+        ax.plot(trained, np.mean(values), "x", color=color, markersize=9, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("trained parameters")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
 def plot_task_batches(schedules: dict, title: str = "") -> Figure:
     """Per schedule (``bert_core.sampling.Schedule``, by label), the cumulative number of
     batches of each task over every step of the run; dotted lines mark the epochs, and a

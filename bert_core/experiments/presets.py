@@ -103,6 +103,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "headline": {**_CPU_BEST, "train_limit": None, "dev_limit": None, "sampling": "proportional",
                  "epoch_length": "sum", "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5,
                  "warmup_steps": 50, "predict_test": True},
+    # notebook 10: report 003's Table 5, its adapters on its own model (mean pooling, the
+    # siamese and cosine_fc heads: sbert-heads-mean), encoder and adapters fine-tuned
+    # together; and its best combination over a frozen encoder (the parameter-efficient use)
+    "adapters-pal": {**_REPORT_003, "adapters": "pal"},
+    "adapters-low-rank": {**_REPORT_003, "adapters": "low_rank"},
+    "adapters-houlsby": {**_REPORT_003, "adapters": "houlsby"},
+    "adapters-top": {**_REPORT_003, "adapters": "top"},
+    "adapters-low-rank-top": {**_REPORT_003, "adapters": "low_rank+top"},
+    "adapters-low-rank-top-frozen": {**_REPORT_003, "adapters": "low_rank+top", "mode": "pretrain"},
 }
 
 

@@ -34,8 +34,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from bert_core.bert.model import BertModel
+from bert_core.bert.model import BertModel, EncoderAdapters
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.multitask.adapters import TaskAdapters, adapter_methods, adapter_size
 from bert_core.multitask.data import Example, sentence_pairs, sentences
 from bert_core.multitask.heads import HEADS, build_head, head_encoding
 from bert_core.multitask.pooling import pool
@@ -119,6 +120,9 @@ class MultitaskBERT(nn.Module):
         freeze_bert: bool = False,
         pair_encoding: str | Mapping[str, str] = "separate",
         head_layers: int = 3,
+        adapters: str | None = None,
+        adapter_dim: int | None = None,
+        adapter_heads: int = 6,
     ):
         """
         Args:
@@ -133,6 +137,11 @@ class MultitaskBERT(nn.Module):
             pair_encoding: ``separate`` or ``cross``, for both pair tasks or per kind
                 (``{"similarity": "cross"}``).
             head_layers: hidden blocks of the ``mlp`` heads.
+            adapters: task adapters (``multitask.adapters``: ``"pal"``, ``"low_rank"``,
+                ``"houlsby"``, ``"top"`` or a ``+`` of them), one set per task; every encoder
+                call then names its task.
+            adapter_dim, adapter_heads: the adapters' d_s (default: report 003's ratio of
+                the hidden size) and PAL's attention heads.
         """
         super().__init__()
         unknown = set(tasks) - set(TASKS)
@@ -152,6 +161,26 @@ class MultitaskBERT(nn.Module):
         if freeze_bert:
             for parameter in self.bert.parameters():
                 parameter.requires_grad_(False)
+        methods = adapter_methods(adapters)
+        self.adapters = None
+        if methods:
+            self.adapters = TaskAdapters(methods, bert.config, self.tasks,
+                                         adapter_size(hidden, adapter_dim, adapter_heads), adapter_heads,
+                                         last_layer=bert.bert_layers[-1])
+            if freeze_bert and "houlsby" in methods:  # Houlsby et al. train the layer norms too
+                for name, parameter in self.bert.named_parameters():
+                    if "layer_norm" in name:
+                        parameter.requires_grad_(True)
+
+    def adapters_for(self, task: str | None) -> EncoderAdapters | None:
+        """What an encoder call for ``task`` plugs in: that task's adapters, or None for a
+        model without adapters. A model with adapters needs the task."""
+        if self.adapters is None:
+            return None
+        if task is None:
+            raise ValueError("this model has task adapters: name the task of the call "
+                             "(forward(..., task=...), encode_pair(..., task=...))")
+        return self.adapters.for_task(task)
 
     @classmethod
     def from_pretrained(cls, checkpoint: str | Path, hidden_dropout_prob: float | None = None,
@@ -162,17 +191,18 @@ class MultitaskBERT(nn.Module):
         return cls(BertModel.from_pretrained(checkpoint, **overrides), **kwargs)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor,
-                token_type_ids: Tensor | None = None) -> Tensor:
+                token_type_ids: Tensor | None = None, task: str | None = None) -> Tensor:
         """``[B, T]`` ids and mask (and token types, for a cross-encoded pair) to the pooled
-        embedding ``[B, C]``."""
-        outputs = self.bert(input_ids, attention_mask, token_type_ids)
+        embedding ``[B, C]`` (through ``task``'s adapters, when the model has them)."""
+        outputs = self.bert(input_ids, attention_mask, token_type_ids, adapters=self.adapters_for(task))
         return pool(outputs, attention_mask, self.pooling)
 
     def encode_pair(self, input_ids_1: Tensor, attention_mask_1: Tensor,
-                    input_ids_2: Tensor, attention_mask_2: Tensor) -> tuple[Tensor, Tensor]:
+                    input_ids_2: Tensor, attention_mask_2: Tensor,
+                    task: str | None = None) -> tuple[Tensor, Tensor]:
         """Both sentences' embeddings ``u, v`` (each ``[B, C]``) from one stacked BERT call."""
         ids, mask = _stacked(input_ids_1, input_ids_2), _stacked(attention_mask_1, attention_mask_2)
-        u, v = self.forward(ids, mask).chunk(2)
+        u, v = self.forward(ids, mask, task=task).chunk(2)
         return u, v
 
     def predict_sentiment(self, input_ids: Tensor, attention_mask: Tensor, task: str = "sst") -> Tensor:
@@ -182,7 +212,7 @@ class MultitaskBERT(nn.Module):
             if len(sentiment) != 1:
                 raise ValueError(f"no sentiment head for {task!r}; this model has {list(self.heads)}")
             task = sentiment[0]
-        return self.heads[task](self.forward(input_ids, attention_mask))
+        return self.heads[task](self.forward(input_ids, attention_mask, task=task))
 
     def predict_paraphrase(self, input_ids_1: Tensor, attention_mask_1: Tensor,
                            input_ids_2: Tensor | None = None, attention_mask_2: Tensor | None = None,
@@ -210,19 +240,19 @@ class MultitaskBERT(nn.Module):
                 raise ValueError(f"this model cross-encodes {task} pairs: pass one batch "
                                  "tokenizer(first, second) (input_ids, attention_mask, token_type_ids=...), "
                                  "not the two sentences' batches")
-            return self.heads[task](self.forward(ids_1, mask_1, token_type_ids))
+            return self.heads[task](self.forward(ids_1, mask_1, token_type_ids, task=task))
         if ids_2 is None or mask_2 is None:
             raise ValueError(f"this model encodes {task} pairs separately: pass both sentences' "
                              "input_ids and attention_mask")
-        return self.heads[task](*self.encode_pair(ids_1, mask_1, ids_2, mask_2))
+        return self.heads[task](*self.encode_pair(ids_1, mask_1, ids_2, mask_2, task=task))
 
     def pair_embeddings(self, tokenizer: Tokenizer, examples: Sequence[Example],
-                        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+                        device: torch.device | str = "cpu", task: str | None = None) -> tuple[Tensor, Tensor]:
         """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
         firsts, seconds = sentence_pairs(examples)
         first, second = tokenizer(firsts), tokenizer(seconds)
         return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
-                                second["input_ids"].to(device), second["attention_mask"].to(device))
+                                second["input_ids"].to(device), second["attention_mask"].to(device), task)
 
     def task_batch(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
                    device: torch.device | str = "cpu") -> TaskBatch:
@@ -272,7 +302,7 @@ class MultitaskBERT(nn.Module):
         """Encode a batch (from ``inputs_embeds`` when given, e.g. perturbed embeddings) and
         run its task's head: sentiment logits ``[B, K]``, or one logit or score per pair ``[B]``."""
         outputs = self.bert(batch.input_ids, batch.attention_mask, batch.token_type_ids,
-                            inputs_embeds=inputs_embeds)
+                            inputs_embeds=inputs_embeds, adapters=self.adapters_for(batch.task))
         pooled = pool(outputs, batch.attention_mask, self.pooling)
         head = self.heads[batch.task]
         return head(*pooled.chunk(2)) if batch.layout == "separate" else head(pooled)

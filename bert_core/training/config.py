@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from bert_core.multitask.adapters import adapter_methods
 from bert_core.multitask.heads import HEADS
 from bert_core.multitask.model import PAIR_ENCODINGS, default_heads, pair_encodings
 from bert_core.multitask.pooling import POOLINGS
@@ -58,7 +59,11 @@ class ExperimentConfig:
     head_layers: int = 3  # hidden blocks of the "mlp" heads ("Maximizing MinBert": 3)
     hidden_dropout: float = 0.1  # inside BERT
     head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
+    # task adapters (report 003): "pal", "low_rank", "houlsby", "top", or a "+" of them
+    # ("low_rank+top"); d_s (None: report 003's 204/768 of the hidden size) and PAL's heads
     adapters: str | None = None
+    adapter_size: int | None = None
+    adapter_heads: int = 6
     # "reset": the pooler's dense layer drawn afresh (BERT's init, N(0, 0.02), bias 0) instead
     # of the checkpoint's; MiniLM's pooler was never trained (notebook 05, section 7)
     pooler_init: str = "pretrained"
@@ -203,7 +208,14 @@ class ExperimentConfig:
             raise ValueError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
                              "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
                              "for similarity")
-        choose("adapters", self.adapters, (None,))
+        try:
+            adapter_methods(self.adapters)
+        except ValueError as error:
+            raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+        if self.adapter_heads < 1 or (self.adapter_size is not None
+                                      and (self.adapter_size < 1 or self.adapter_size % self.adapter_heads)):
+            raise ValueError(f"ExperimentConfig({self.name!r}): adapter_size ({self.adapter_size}) must be a "
+                             f"positive multiple of adapter_heads ({self.adapter_heads})")
         for name in self.augmentation:
             choose("augmentation", name, tuple(AUGMENTATIONS))
         if not self.seeds:

@@ -71,7 +71,8 @@ def model_for(config: ExperimentConfig) -> MultitaskBERT:
         config.checkpoint, hidden_dropout_prob=config.hidden_dropout, tasks=config.tasks,
         heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
         freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
-        head_layers=config.head_layers,
+        head_layers=config.head_layers, adapters=config.adapters, adapter_dim=config.adapter_size,
+        adapter_heads=config.adapter_heads,
     )
     if config.pooler_init == "reset":
         with torch.no_grad():

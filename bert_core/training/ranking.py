@@ -29,7 +29,7 @@ def ranking_batch_loss(model: MultitaskBERT, tokenizer: Tokenizer, task: str, ex
                        device: torch.device) -> tuple[Tensor, dict[str, Tensor]]:
     """L_MNR of a batch of positive pairs, scored by the dot product of their separately
     encoded embeddings u and v."""
-    return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device)), {}
+    return multiple_negatives_ranking_loss(*model.pair_embeddings(tokenizer, examples, device, task)), {}
 
 
 class RankingLoss(Extension):

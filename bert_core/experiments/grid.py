@@ -1,0 +1,204 @@
+"""The committed grid: which runs each notebook's tables compare, over which seeds, under which caps.
+
+Every results table of notebooks 04-09 is a handful of configs, each run over a few seeds in
+the ``cpu`` profile and committed under ``results/cpu/experiments/``. This module names them
+once, so that the notebooks, the README's results section (``course.readme``) and the batch
+job that (re-)runs them (this module's command line) ask for the same runs:
+
+    table      notebook   what it compares                              baseline
+    04         04         pretrain (frozen BERT) vs finetune, SST / CFIMDB   -
+    05         05         simultaneous vs round-robin; best and headline    multitask-baseline
+    05-stall   05         why the baseline stalls: one change at a time      multitask-baseline
+    06         06         pair encoding, heads, pooling, swap                multitask-baseline
+    07         07         samplers, curricula, loss balancing                imbalanced-simultaneous
+    08         08         SMART (reports 001 and 004)                       multitask-baseline
+    09         09         PCGrad, report 004's grid                         multitask-baseline
+    10         10         report 003's adapters (Table 5)                   sbert-heads-mean
+
+A table is ``pinned`` while its committed runs are those of the small cpu caps
+(``profiles.SMALL_CPU_CAPS``): in ``cpu`` its configs carry those caps
+(``profiles.pinned_caps``), so that loading them never starts training. Re-running a
+table at today's caps (``--unpinned``) and then setting ``pinned=False`` here moves it to
+the new scale; the stall ablation is pinned by design (it starts from the small caps).
+
+    python -m bert_core.experiments.grid --list                 what is committed, what is missing
+    python -m bert_core.experiments.grid --tables 06 [--seeds 0,1,2] [--unpinned]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from bert_core.experiments.ablation import stall_config
+from bert_core.experiments.presets import preset
+from bert_core.experiments.profiles import pinned_caps
+from bert_core.experiments.result import ExperimentResult
+from bert_core.experiments.run import run_experiment
+from bert_core.experiments.store import load_results
+from bert_core.training.config import ExperimentConfig
+
+__all__ = ["Table", "GRID", "table", "main"]
+
+# (name, profile, caps, seeds) -> config: a preset by default
+Maker = Callable[[str, "str | None", Mapping[str, Any], tuple[int, ...]], ExperimentConfig]
+
+
+def _from_preset(name: str, profile: str | None, caps: Mapping[str, Any],
+                 seeds: tuple[int, ...]) -> ExperimentConfig:
+    return preset(name, profile, **caps, seeds=seeds)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One results table: its rows (config name -> the seeds committed for it, or to be, for
+    the rows in ``to_come``), the row the others are compared with, and whether its
+    committed runs are the small caps'."""
+
+    key: str
+    notebook: str
+    title: str
+    seeds: Mapping[str, tuple[int, ...]]
+    baseline: str | None = None
+    pinned: bool = False
+    make: Maker = field(default=_from_preset, repr=False)
+    against: Mapping[str, str] = field(default_factory=dict)
+    to_come: frozenset[str] = frozenset()  # rows whose committed seeds are not all there yet
+
+    def __post_init__(self) -> None:
+        unknown = (set(self.against) | set(self.against.values()) | self.to_come) - set(self.seeds)
+        if unknown:
+            raise ValueError(f"table {self.key}: `against` or `to_come` names rows it lacks: "
+                             f"{sorted(unknown)}")
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.seeds)
+
+    def baseline_of(self, name: str) -> str | None:
+        """The row ``name`` is compared with: its own (``against``: SMART on a model against that
+        model without it), else the table's; None for the table's baseline itself."""
+        base = self.against.get(name, self.baseline)
+        return None if base == name else base
+
+    def configs(self, profile: str | None = None, seeds: Sequence[int] | None = None,
+                pinned: bool | None = None, only: Sequence[str] | None = None) -> list[ExperimentConfig]:
+        """The table's configs in ``profile`` (the rows ``only`` names, else all), each over its
+        committed seeds (or ``seeds``); under the small caps in ``cpu`` while the table is
+        pinned (``pinned`` overrides)."""
+        unknown = set(only or ()) - set(self.seeds)
+        if unknown:
+            raise KeyError(f"table {self.key} has no rows {sorted(unknown)}; its rows: {self.names}")
+        caps = pinned_caps(profile) if (self.pinned if pinned is None else pinned) else {}
+        return [self.make(name, profile, caps, tuple(seeds) if seeds is not None else committed)
+                for name, committed in self.seeds.items() if only is None or name in only]
+
+    def committed(self, only: Sequence[str] | None = None) -> dict[str, ExperimentResult | None]:
+        """The committed ``cpu`` runs of the table (or of the rows ``only`` names), by name
+        (None for a row with none)."""
+        return load_results(self.configs("cpu", only=only), "cpu")
+
+
+def _seeds(names: Sequence[str], default: tuple[int, ...],
+           **more: tuple[int, ...]) -> Mapping[str, tuple[int, ...]]:
+    """Rows in order, each over ``default`` seeds unless ``more`` names it (``cross_encoding=``
+    for ``cross-encoding``)."""
+    more = {k.replace("_", "-"): v for k, v in more.items()}
+    if set(more) - set(names):
+        raise ValueError(f"seeds given for rows the table lacks: {sorted(set(more) - set(names))}")
+    return MappingProxyType({**dict.fromkeys(names, default), **more})
+
+
+_THREE = (0, 1, 2)
+_TWO = (0, 1)
+_ONE = (0,)
+_GRID_004 = ["multitask-baseline", "smart", "pcgrad", "sts-swap", "smart-pcgrad", "smart-swap",
+             "pcgrad-swap", "smart-pcgrad-swap"]
+_STALL = ["multitask-baseline", "stall-head-lr", "stall-head-dropout", "stall-sts-weight",
+          "stall-pooler-reset", "stall-mean-pooling", "stall-batch-32", "stall-recipe"]
+_PAIRS = ["multitask-baseline", "cross-encoding", "sts-cross", "sts-cosine", "sts-cosine-mnr",
+          "sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max", "sts-cosine-mix",
+          "mlp-heads-cosine-mix", "sts-swap"]
+_SAMPLERS = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
+             "sampling-annealed", "quora-tenth"]
+_REPORT_003 = ["mean-imbalanced", "mean-squared-loss", "mean-dwa", "mean-sequential", "mean-hybrid"]
+_SMART = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart", "sbert-mean-smart-shared",
+          "cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
+          "cross-pcgrad-smart-kl-then-symkl"]
+_ADAPTERS = ["adapters-pal", "adapters-low-rank", "adapters-houlsby", "adapters-top", "adapters-low-rank-top",
+             "adapters-low-rank-top-frozen"]
+_LEARNING = ["sbert-heads-mean", "sbert-mean-smart", "sbert-mean-pcgrad", "sbert-mean-smart-pcgrad"]
+
+GRID: tuple[Table, ...] = (
+    Table("04", "04", "single-task SST-5 and CFIMDB: pretrain (frozen encoder) against finetune",
+          _seeds(["sst-pretrain", "sst-finetune", "cfimdb-pretrain", "cfimdb-finetune"], _ONE)),
+    Table("05", "05", "the reports' baseline, simultaneous against round-robin; the best configuration "
+          "and the headline preset",
+          _seeds(["multitask-baseline", "multitask-round-robin", "cpu-best", "headline"], _THREE),
+          baseline="multitask-baseline"),
+    Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
+          "at a time", _seeds(_STALL, _ONE, multitask_baseline=_THREE, stall_sts_weight=_THREE,
+                             stall_mean_pooling=_THREE, stall_recipe=_THREE),
+          baseline="multitask-baseline", pinned=True, make=stall_config),
+    Table("06", "06", "pair encoding, pair heads, pooling, the ranking loss and swap augmentation",
+          _seeds(_PAIRS, _THREE), baseline="multitask-baseline", pinned=True),
+    Table("07", "07", "samplers and Quora's share (the data's ratio); report 003's balancing and "
+          "curricula", _seeds(_SAMPLERS + _REPORT_003, _ONE, **dict.fromkeys(_SAMPLERS, _TWO)),
+          baseline="imbalanced-simultaneous", pinned=True,
+          against=dict.fromkeys(_REPORT_003[1:], "mean-imbalanced")),
+    Table("08", "08", "SMART on report 004's baseline, on sbert-heads-mean, and report 001's "
+          "cross-encoder",
+          _seeds(_SMART, _ONE, multitask_baseline=_THREE, sbert_heads_mean=_THREE, cross_encoding=_THREE,
+                 cross_pcgrad=_TWO, sbert_mean_smart=_TWO, sbert_mean_smart_shared=_TWO),
+          baseline="multitask-baseline", pinned=True,
+          against={"sbert-mean-smart": "sbert-heads-mean", "sbert-mean-smart-shared": "sbert-heads-mean",
+                   "cross-pcgrad": "cross-encoding",
+                   **dict.fromkeys(_SMART[-3:], "cross-pcgrad")}),
+    Table("09", "09", "report 004's grid of SMART, PCGrad and swap; SMART and PCGrad on "
+          "sbert-heads-mean",
+          _seeds(_GRID_004 + _LEARNING, _ONE, multitask_baseline=_THREE, sts_swap=_THREE, pcgrad=_TWO,
+                 pcgrad_swap=_TWO, sbert_heads_mean=_THREE, sbert_mean_smart=_TWO),
+          baseline="multitask-baseline", pinned=True,
+          against=dict.fromkeys(_LEARNING[1:], "sbert-heads-mean")),
+    Table("10", "10", "report 003's adapters on its own model (Table 5), fine-tuned with the encoder; "
+          "its best combination over a frozen encoder",
+          _seeds(["sbert-heads-mean", *_ADAPTERS], _THREE), baseline="sbert-heads-mean",
+          to_come=frozenset(["sbert-heads-mean", *_ADAPTERS])),
+)
+
+
+def table(key: str) -> Table:
+    """The table named ``key`` (``GRID``)."""
+    for t in GRID:
+        if t.key == key:
+            return t
+    raise KeyError(f"no table {key!r}; choose one of {[t.key for t in GRID]}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bert_core.experiments.grid", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tables", default=None, help="comma-separated table keys (default: all)")
+    parser.add_argument("--profile", default=None, help="default: $BERT_CORE_PROFILE, else gpu/cpu")
+    parser.add_argument("--seeds", default=None, help="comma-separated, e.g. 0,1,2 (default: the committed)")
+    parser.add_argument("--unpinned", action="store_true", help="today's caps even for a pinned table")
+    parser.add_argument("--list", action="store_true", help="which committed cpu runs exist; train nothing")
+    args = parser.parse_args(argv)
+    keys = args.tables.split(",") if args.tables else [t.key for t in GRID]
+    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
+    for key in keys:
+        t = table(key)
+        if args.list:
+            for name, result in t.committed().items():
+                have = sorted(result.runs) if result else []
+                print(f"{key} {name}: committed seeds {have} of {list(t.seeds[name])}")
+            continue
+        for config in t.configs(args.profile, seeds, pinned=False if args.unpinned else None):
+            print(f"{key} {config.name}: {run_experiment(config).summary()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
