@@ -185,8 +185,11 @@ settings_table(configs, ["pooling", "adapters", "mode", "learning_rate", "seeds"
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-# smoke runs take seconds each: progress bars there would only flood the notebook
-results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
+# smoke runs take seconds each: progress bars there would only flood the notebook. In cpu,
+# rows without committed runs are the batch job's (python -m bert_core.experiments.grid
+# --tables 10, about two hours), not this notebook's.
+results = {config.name: run_experiment(config, progress=profile.name != "smoke")
+           for config in grid_10.runnable(profile.name)}
 
 # %% [markdown]
 # In this profile (in `smoke`, the sample set: numbers that only show the code ran), with

@@ -92,3 +92,9 @@ def test_a_table_cell_carries_the_rows_own_baseline_and_the_star():
     assert rows["`model`"][6] == "3/3, 1/3"  # Quora: only 0.62 clears 0.6 + 0.01
     assert "No committed runs yet: `later`." in text
     assert "runs of 2026-12-01" in text
+
+
+def test_the_cpu_job_leaves_rows_to_come_to_the_batch_job():
+    t = table("10")
+    assert t.to_come and {c.name for c in t.runnable("cpu")} == set(t.names) - t.to_come
+    assert [c.name for c in t.runnable("smoke")] == t.names

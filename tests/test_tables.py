@@ -54,3 +54,9 @@ def test_provenance_line_and_which_results_a_notebook_shows():
     assert results_to_show(own, {"p": stored}, "smoke") == ({"p": stored}, "cpu")
     assert results_to_show(own, {"p": None}, "smoke") == (own, "smoke")
     assert results_to_show(own, {"p": stored}, "gpu") == (own, "gpu")
+
+
+def test_results_table_of_nothing_is_an_empty_table():
+    from bert_core.course.tables import results_table
+
+    assert results_table({}).empty  # the cpu job of a table whose runs are all still to come

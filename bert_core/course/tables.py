@@ -85,6 +85,8 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
                 row["s / run"] = f"{summary['wall_seconds']['mean']:.0f}"
                 row["peak MB"] = f"{summary['peak_memory_mb']['mean']:.0f}"
         rows.append(row)
+    if not rows:
+        return pd.DataFrame(index=pd.Index([], name="source"))
     frame = pd.DataFrame(rows).set_index("source").astype(object).fillna("")
     ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
     return frame[ordered]

@@ -35,7 +35,7 @@ from typing import Any
 
 from bert_core.experiments.ablation import stall_config
 from bert_core.experiments.presets import preset
-from bert_core.experiments.profiles import pinned_caps
+from bert_core.experiments.profiles import get_profile, pinned_caps
 from bert_core.experiments.result import ExperimentResult
 from bert_core.experiments.run import run_experiment
 from bert_core.experiments.store import load_results
@@ -95,6 +95,16 @@ class Table:
         caps = pinned_caps(profile) if (self.pinned if pinned is None else pinned) else {}
         return [self.make(name, profile, caps, tuple(seeds) if seeds is not None else committed)
                 for name, committed in self.seeds.items() if only is None or name in only]
+
+    def runnable(self, profile: str | None = None) -> list[ExperimentConfig]:
+        """The configs a notebook trains in ``profile``: all of them, except that in ``cpu``
+        the rows still to come are left to the batch job (``python -m
+        bert_core.experiments.grid --tables KEY``), so that the cpu main job on a fresh
+        clone loads committed runs and never starts hours of training."""
+        configs = self.configs(profile)
+        if get_profile(profile).name != "cpu":
+            return configs
+        return [config for config in configs if config.name not in self.to_come]
 
     def committed(self, only: Sequence[str] | None = None) -> dict[str, ExperimentResult | None]:
         """The committed ``cpu`` runs of the table (or of the rows ``only`` names), by name
