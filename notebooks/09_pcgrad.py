@@ -106,14 +106,14 @@ plt.show()
 # positive means a small step lowers that task's loss.
 
 # %%
-table = {}
+steps = {}
 for label, grads in cases.items():
     plain, surgery = sum(grads), sum(projected[label])
     for t, g in enumerate(grads, start=1):
-        table[(label, f"task {t}")] = {"g_t · plain sum": g.dot(plain).item(),
+        steps[(label, f"task {t}")] = {"g_t · plain sum": g.dot(plain).item(),
                                        "g_t · PCGrad update": g.dot(surgery).item(),
                                        "projected g_t": projected[label][t - 1].numpy().round(3).tolist()}
-pd.DataFrame(table).T.round(3)
+pd.DataFrame(steps).T.round(3)
 
 # %% [markdown]
 # In the third case the plain sum *raises* task 2's loss (g_2 · g < 0): it is nearly all
