@@ -192,11 +192,10 @@ results = {config.name: run_experiment(config, progress=profile.name != "smoke")
            for config in grid_10.runnable(profile.name)}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran), with
-# seconds and peak memory per run:
+# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
 
 # %%
-results_table(results)
+results_table(results, resources=False)
 
 # %% [markdown]
 # ## 6. Beside the published numbers
