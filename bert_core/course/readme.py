@@ -36,8 +36,9 @@ HEADERS = {"sst_acc": "SST acc", "para_acc": "Quora acc", "sts_corr": "STS r", "
            "overall": "overall"}
 LEGEND = (
     "Dev metrics of each run's best epoch, mean ± std over the committed seeds of the `cpu` "
-    "profile (MiniLM-L6, 2 CPU cores). After the comma: the difference from the table's "
-    "baseline, **\\*** where Welch's t-test over the seeds gives p < 0.05, *1 seed* where a "
+    "profile (MiniLM-L6, 2 CPU cores). After the comma: the difference from the row's "
+    "baseline (the table's, or the one named under *against*), **\\*** where Welch's t-test "
+    "over the seeds gives p < 0.05, *1 seed* where a "
     "side has a single seed (no test). A difference without a star is inside the seed noise. "
     "*learned*: the seeds whose SST / Quora accuracy clears the dev subset's majority class "
     "by more than 0.01; a row at the majority class has not learned that task, and comparing "

@@ -98,16 +98,12 @@ def count_parameters(method: str, config: BertConfig, size: int, tasks: int) -> 
     """What our modules of ``method`` hold for ``tasks`` tasks on an encoder of ``config``:
     ``weights`` (the matrices the formula counts) and ``total`` (biases and layer norms too)."""
     d_m, d_s, T, L, d_ff = config.hidden_size, size, tasks, config.num_hidden_layers, config.intermediate_size
-    if method == "pal":
-        weights = T * (2 * d_m * d_s + L * 3 * d_s ** 2)
-        return {"weights": weights, "total": weights + T * (d_s + d_m + L * 3 * d_s)}
-    if method == "low_rank":
-        weights = T * L * 2 * d_m * d_s
-        return {"weights": weights, "total": weights + T * L * (d_s + d_m)}
-    if method == "houlsby":
-        weights = T * L * 4 * d_m * d_s
-        return {"weights": weights, "total": weights + T * L * 2 * (d_s + d_m)}
-    weights = T * (4 * d_m ** 2 + 2 * d_m * d_ff)
+    biases = {"pal": T * (d_s + d_m + L * 3 * d_s), "low_rank": T * L * (d_s + d_m),
+              "houlsby": T * L * 2 * (d_s + d_m)}
+    if method in biases:  # the formula counts exactly these modules' matrices
+        weights = formula_parameters(method, d_m, L, d_s, T)
+        return {"weights": weights, "total": weights + biases[method]}
+    weights = T * (4 * d_m ** 2 + 2 * d_m * d_ff)  # the formula's 12 d_m² assumes d_ff = 4 d_m
     return {"weights": weights, "total": weights + T * (4 * d_m + d_ff + d_m + 2 * 2 * d_m)}
 
 
