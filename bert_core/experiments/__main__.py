@@ -6,6 +6,9 @@
 
 ``python -m bert_core.train`` is the same command under the name that the stored
 results' provenance records.
+
+A user's error is one line on stderr and exit status 2, a diverged run one line and
+status 1 (``bert_core.experiments.cli``); ``--verbose`` shows the traceback too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bert_core.errors import ConfigError
+from bert_core.experiments.cli import parse_seeds, user_errors_in_one_line
 from bert_core.experiments.presets import PRESETS, make_config, preset
 from bert_core.experiments.profiles import PROFILES
 from bert_core.experiments.run import run_experiment
@@ -33,9 +38,8 @@ def _parse_value(text: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+@user_errors_in_one_line
 def main(argv: list[str] | None = None) -> int:
-
-
     parser = argparse.ArgumentParser(prog="python -m bert_core.experiments",
                                      description="Train one experiment (a preset or a JSON config).")
     parser.add_argument("preset", nargs="?", choices=list(PRESETS), help="a named starting point")
@@ -46,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field, e.g. --set finetune_lr=2e-5 --set epochs=1")
     parser.add_argument("--no-reuse", action="store_true", help="train even if a matching result is stored")
-    parser.add_argument("--no-resume", action="store_true", help="ignore a checkpoint left by a killed run")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="ignore a checkpoint left by a killed run (its folder is moved aside)")
+    parser.add_argument("--verbose", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     if (args.preset is None) == (args.config is None):
         parser.error("give a preset name or --config FILE (one of them)")
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--set expects FIELD=VALUE, got {item!r}")
         overrides[key.strip()] = _parse_value(value.strip())
     if args.seeds:
-        overrides["seeds"] = tuple(int(s) for s in args.seeds.split(","))
+        overrides["seeds"] = parse_seeds(args.seeds)
     if args.name:
         overrides["name"] = args.name
     try:
@@ -67,10 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             try:
                 values = json.loads(args.config.read_text())
-            except (OSError, json.JSONDecodeError) as error:
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
                 where = f", line {error.lineno}" if isinstance(error, json.JSONDecodeError) else ""
-                parser.error(f"{args.config}{where}: {error}; expected a JSON object of "
-                             "ExperimentConfig fields, e.g. {\"tasks\": [\"sst\"], \"epochs\": 1}")
+                raise ConfigError(f"{args.config}{where}: {error}; expected a JSON object of "
+                                  "ExperimentConfig fields, e.g. {\"tasks\": [\"sst\"], \"epochs\": 1}"
+                                  ) from None
+            if not isinstance(values, dict):
+                raise ConfigError(f"{args.config}: expected a JSON object of ExperimentConfig fields, got a "
+                                  f"{type(values).__name__}")
             if "seed" in values:  # a run folder's config.json: one seed
                 values["seeds"] = (values.pop("seed"),)
             values = {**values, **overrides}
@@ -80,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             values.pop("profile", None)
             name = values.pop("name")
             config = make_config(name, args.profile, **values)
-    except (ValueError, TypeError) as error:
-        parser.error(str(error))
+    except (ValueError, TypeError) as error:  # ConfigError already; a preset's own check otherwise
+        raise ConfigError(str(error)) from None
     assert isinstance(config, ExperimentConfig)
     result = run_experiment(config, reuse=not args.no_reuse, resume=not args.no_resume)
     print(f"{config.name} ({config.profile}), best dev checkpoint per seed:")

@@ -21,9 +21,11 @@ of the recipe (not the architecture) that the rows single out:
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bert_core.experiments.cli import parse_seeds, user_errors_in_one_line
 from bert_core.experiments.presets import preset
 from bert_core.experiments.profiles import pinned_caps
 from bert_core.experiments.run import run_experiment
@@ -78,6 +80,7 @@ def stall_ablation(profile: str | None = None, seeds: Sequence[int] | None = Non
             for row in STALL_CHANGES]
 
 
+@user_errors_in_one_line
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bert_core.experiments.ablation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", default=None, help="comma-separated, e.g. 0,1,2 (default: STALL_SEEDS)")
     parser.add_argument("--rows", default=None, help="comma-separated rows of STALL_CHANGES (default: all)")
     args = parser.parse_args(argv)
-    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
+    seeds = parse_seeds(args.seeds) if args.seeds else None
     rows = args.rows.split(",") if args.rows else list(STALL_CHANGES)
     for row, config in zip(STALL_CHANGES, stall_ablation(args.profile, seeds)):
         if row in rows:
@@ -93,4 +96,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,12 +28,14 @@ the new scale; the stall ablation is pinned by design (it starts from the small 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from bert_core.experiments.ablation import stall_config
+from bert_core.experiments.cli import parse_seeds, user_errors_in_one_line
 from bert_core.experiments.presets import preset
 from bert_core.experiments.profiles import get_profile, pinned_caps
 from bert_core.experiments.result import ExperimentResult
@@ -187,6 +189,7 @@ def table(key: str) -> Table:
     raise KeyError(f"no table {key!r}; choose one of {[t.key for t in GRID]}")
 
 
+@user_errors_in_one_line
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bert_core.experiments.grid", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--list", action="store_true", help="which committed cpu runs exist; train nothing")
     args = parser.parse_args(argv)
     keys = args.tables.split(",") if args.tables else [t.key for t in GRID]
-    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
+    seeds = parse_seeds(args.seeds) if args.seeds else None
     for key in keys:
         t = table(key)
         if args.list:
@@ -210,4 +213,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

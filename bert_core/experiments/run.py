@@ -24,6 +24,7 @@ from bert_core.experiments.result import ExperimentResult
 from bert_core.experiments.store import load_result, store_run, stored_meta
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.loop import train_run
+from bert_core.training.run_folder import finish_run, run_dir
 
 __all__ = ["run_experiment"]
 
@@ -56,8 +57,10 @@ def run_experiment(
         if run is None:
             # Retraining (reuse off) must not pick up a finished run's checkpoint.
             run = train_run(config, seed, profile.data_dir, device=device, resume=resume and reuse,
-                            progress=progress)
+                            progress=progress, finish=False)
             run = store_run(config, seed, run)
+            # only now that the record is stored may the run stop being resumable
+            finish_run(run_dir(config, seed))
         result.runs[seed] = run
     result.meta = stored_meta(config, result.runs)
     return result

@@ -143,9 +143,11 @@ def write_predictions(path: str | Path, task: str, ids: Sequence[str],
 
 
 def read_predictions(path: str | Path) -> dict[str, float]:
-    """Parse a prediction file back: ``{id: prediction}`` in file order."""
+    """Parse a prediction file back: ``{id: prediction}`` in file order. An id that appears
+    twice is an error naming both lines (a dict would keep the last silently)."""
     path = Path(path)
     result: dict[str, float] = {}
+    lines: dict[str, int] = {}
     with path.open(encoding="utf-8") as f:
         next(f, None)  # header
         for number, line in enumerate(f, start=2):
@@ -154,5 +156,14 @@ def read_predictions(path: str | Path) -> dict[str, float]:
             id_, sep, value = line.partition(",")
             if not sep:
                 raise ValueError(f"{path}, line {number}: expected 'id , prediction', got {line.strip()!r}")
-            result[id_.strip()] = float(value)
+            id_ = id_.strip()
+            if id_ in lines:
+                raise ValueError(f"{path}, lines {lines[id_]} and {number}: the id {id_!r} appears twice; "
+                                 "each id needs exactly one prediction")
+            try:
+                result[id_] = float(value)
+            except ValueError:
+                raise ValueError(f"{path}, line {number}: the prediction {value.strip()!r} is not a "
+                                 "number") from None
+            lines[id_] = number
     return result

@@ -12,6 +12,13 @@ both files are in place, so a run killed at any instant leaves the previous chec
 intact and named. Older checkpoints are deleted after the pointer moves.
 
 The best model by dev score is kept apart as ``best.safetensors``.
+
+Both the pointer and the state carry ``format`` (``CHECKPOINT_FORMAT``; a checkpoint
+without one is format 1). A pointer, weights or state that cannot be read (truncated,
+garbage, a pickle that the safe loader refuses, a format this version does not know) is a
+``CheckpointError`` naming the file and the way out: start again with ``--no-resume``
+(``resume=False``), which moves the folder aside. There is no older checkpoint to fall
+back to (each is deleted once the next is complete), so that is the only way out.
 """
 
 from __future__ import annotations
@@ -24,9 +31,21 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from bert_core.errors import CheckpointError
 from bert_core.files import atomic_write
 
-__all__ = ["save_weights", "load_weights", "save_checkpoint", "load_checkpoint", "latest_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "save_weights", "load_weights", "save_checkpoint", "load_checkpoint",
+           "latest_checkpoint", "unreadable"]
+
+# 2: the format field itself, and the state's progress complete (every TrainingState field)
+CHECKPOINT_FORMAT = 2
+
+
+def unreadable(path: Path, why: str) -> CheckpointError:
+    """The error for a checkpoint file that cannot be resumed from, with the way out."""
+    return CheckpointError(f"{path}: cannot resume from this checkpoint ({why}). Start the run again "
+                           "with --no-resume (resume=False in Python): the folder is moved aside to "
+                           "seed-<seed>.previous, not deleted")
 
 
 def save_weights(model: nn.Module, path: str | Path) -> Path:
@@ -64,11 +83,11 @@ def save_checkpoint(run_dir: str | Path, step: int, model: nn.Module, optimizer:
     run_dir.mkdir(parents=True, exist_ok=True)
     stem = f"checkpoint-{step:07d}"
     weights = save_weights(model, run_dir / f"{stem}.safetensors")
-    state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "rng": _rng_state(), "progress": progress,
+    state = {"format": CHECKPOINT_FORMAT, "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "rng": _rng_state(), "progress": progress,
              "extras": {name: module.state_dict() for name, module in (extras or {}).items()}}
     atomic_write(run_dir / f"{stem}.pt", lambda tmp: torch.save(state, tmp))
-    pointer = {"step": step, "stem": stem, "run_hash": progress.get("run_hash")}
+    pointer = {"format": CHECKPOINT_FORMAT, "step": step, "stem": stem, "run_hash": progress.get("run_hash")}
     atomic_write(run_dir / "latest.json", lambda tmp: tmp.write_text(json.dumps(pointer) + "\n"))
     for old in run_dir.glob("checkpoint-*"):
         if not old.name.startswith(stem):
@@ -77,11 +96,22 @@ def save_checkpoint(run_dir: str | Path, step: int, model: nn.Module, optimizer:
 
 
 def latest_checkpoint(run_dir: str | Path) -> dict[str, Any] | None:
-    """``{"step", "stem", "run_hash"}`` of the newest complete checkpoint, or None."""
+    """``{"format", "step", "stem", "run_hash"}`` of the newest complete checkpoint, or None;
+    a pointer that cannot be read is a ``CheckpointError``."""
     pointer = Path(run_dir) / "latest.json"
     if not pointer.exists():
         return None
-    return json.loads(pointer.read_text())
+    try:
+        latest = json.loads(pointer.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise unreadable(pointer, f"not a readable pointer: {error}") from None
+    if not isinstance(latest, dict) or not isinstance(latest.get("stem"), str):
+        raise unreadable(pointer, f"expected a JSON object naming a checkpoint's stem, got {latest!r:.80}")
+    latest.setdefault("format", 1)
+    if latest["format"] > CHECKPOINT_FORMAT:
+        raise unreadable(pointer, f"written by a newer version of bert_core (format {latest['format']}, "
+                                  f"this one reads up to {CHECKPOINT_FORMAT})")
+    return latest
 
 
 def load_checkpoint(run_dir: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -92,13 +122,34 @@ def load_checkpoint(run_dir: str | Path, model: nn.Module, optimizer: torch.opti
     latest = latest_checkpoint(run_dir)
     if latest is None:
         raise FileNotFoundError(f"{run_dir} has no latest.json: nothing to resume")
-    load_weights(model, run_dir / f"{latest['stem']}.safetensors")
-    # On the CPU: the optimiser moves its state to its parameters' device itself, and the
-    # random-number states must be CPU byte tensors.
-    state = torch.load(run_dir / f"{latest['stem']}.pt", map_location="cpu", weights_only=True)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    for name, module in (extras or {}).items():
-        module.load_state_dict(state["extras"][name])
-    _set_rng_state(state["rng"])
-    return state["progress"]
+    weights, rest = run_dir / f"{latest['stem']}.safetensors", run_dir / f"{latest['stem']}.pt"
+    try:
+        load_weights(model, weights)
+    except Exception as error:  # truncated, garbage, missing, or other keys: all end the same way
+        raise unreadable(weights, _first_line(error)) from None
+    try:
+        # On the CPU: the optimiser moves its state to its parameters' device itself, and the
+        # random-number states must be CPU byte tensors. weights_only: never run a pickle's code.
+        state = torch.load(rest, map_location="cpu", weights_only=True)
+    except Exception as error:
+        why = _first_line(error)
+        if "weights_only" in str(error) or "Unsupported global" in str(error):
+            why = "it holds objects that the safe loader refuses; not a checkpoint that bert_core wrote"
+        raise unreadable(rest, why) from None
+    if not isinstance(state, dict) or state.get("format", 1) > CHECKPOINT_FORMAT:
+        raise unreadable(rest, f"format {state.get('format') if isinstance(state, dict) else '?'}, this "
+                               f"version reads up to {CHECKPOINT_FORMAT}")
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        for name, module in (extras or {}).items():
+            module.load_state_dict(state["extras"][name])
+        _set_rng_state(state["rng"])
+        return state["progress"]
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        raise unreadable(rest, f"written by another version or config: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:200]

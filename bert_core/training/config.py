@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from bert_core.errors import ConfigError
 from bert_core.multitask.adapters import adapter_methods
 from bert_core.multitask.heads import HEADS
 from bert_core.multitask.model import PAIR_ENCODINGS, default_heads, pair_encodings
@@ -131,21 +133,79 @@ class ExperimentConfig:
             try:
                 encodings = pair_encodings(dict(self.pair_encoding))  # type: ignore[arg-type]
             except ValueError as error:
-                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
             values = set(encodings.values())
             # one value for both kinds is stored as the plain string, so equal configs hash equal
             stored = values.pop() if len(values) == 1 else tuple(sorted(encodings.items()))
             object.__setattr__(self, "pair_encoding", stored)
         self._validate()
 
+    def _check_types(self) -> None:
+        """Every scalar field has its annotated type (an int is a float too; a bool is
+        neither), and every number is finite: ``--set epochs=abc`` names the field."""
+        allowed = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+                   "None": (type(None),)}
+        for f in fields(self):
+            kinds = [k.strip() for k in str(f.type).split("|")]
+            if not all(k in allowed for k in kinds):
+                continue  # tuples and mappings: checked by value below
+            value = getattr(self, f.name)
+            ok = any(isinstance(value, allowed[k]) and not (k in ("int", "float") and isinstance(value, bool))
+                     for k in kinds)
+            if not ok:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {f.name}={value!r} must be "
+                                  f"{' or '.join(kinds)}, not {type(value).__name__}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {f.name}={value!r} must be a finite "
+                                  "number")
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in self.seeds):
+            raise ConfigError(f"ExperimentConfig({self.name!r}): seeds must be whole numbers 0 or more, "
+                              f"got {list(self.seeds)}")
+
+    def _check_ranges(self) -> None:
+        """Numbers inside the range where they mean something."""
+        def at_least(value: int | float | None, low: int, name: str, none: str = "") -> None:
+            if value is not None and value < low:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {name} must be at least {low}"
+                                  f"{none}, got {value}")
+
+        for name in ("hidden_dropout", "head_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {name} is a probability in [0, 1), "
+                                  f"got {getattr(self, name)}")
+        for name in ("pretrain_lr", "finetune_lr"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {name} must be positive, "
+                                  f"got {getattr(self, name)}")
+        for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):
+            at_least(getattr(self, name), 1, name)
+        for name in ("train_limit", "dev_limit", "checkpoint_every"):
+            at_least(getattr(self, name), 1, name, " (or None: no limit)" if "limit" in name else
+                     " (or None: at epoch ends only)")
+        at_least(self.weight_decay, 0, "weight_decay")
+        at_least(self.warmup_steps, 0, "warmup_steps")
+        at_least(self.head_layers, 0, "head_layers")
+        if self.max_length > 512:
+            raise ConfigError(f"ExperimentConfig({self.name!r}): max_length={self.max_length} is more than "
+                              "BERT's 512 position embeddings")
+        if isinstance(self.epoch_length, str):
+            if self.epoch_length not in ("min", "max", "sum"):
+                raise ConfigError(f"ExperimentConfig({self.name!r}): epoch_length={self.epoch_length!r} is "
+                                  "not available; choose 'min', 'max', 'sum' or a number of steps")
+        else:
+            at_least(self.epoch_length, 1, "epoch_length", " steps (or 'min', 'max', 'sum')")
+
     def _validate(self) -> None:
+        self._check_types()
+        self._check_ranges()
+
         def choose(field_name: str, value: Any, allowed: tuple) -> None:
             if value not in allowed:
-                raise ValueError(f"ExperimentConfig({self.name!r}): {field_name}={value!r} is not "
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {field_name}={value!r} is not "
                                  f"available; choose one of {list(allowed)}")
 
         if not self.tasks or len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"ExperimentConfig({self.name!r}): tasks must be distinct and non-empty, "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): tasks must be distinct and non-empty, "
                              f"got {self.tasks}")
         for task in self.tasks:
             choose("tasks", task, tuple(TASKS))
@@ -160,41 +220,41 @@ class ExperimentConfig:
         choose("curriculum", self.curriculum, (None, *CURRICULA))
         choose("train_limit_mode", self.train_limit_mode, LIMIT_MODES)
         if self.curriculum is not None and self.sampling != "simultaneous":
-            raise ValueError(f"ExperimentConfig({self.name!r}): curriculum={self.curriculum!r} decides "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): curriculum={self.curriculum!r} decides "
                              "which tasks each step trains; leave sampling at 'simultaneous'")
         if self.curriculum == "hybrid" and self.epoch_length != "min":
-            raise ValueError(f"ExperimentConfig({self.name!r}): the hybrid curriculum sets its own epoch "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): the hybrid curriculum sets its own epoch "
                              "lengths (a pass over each task, then the smallest task's size); leave "
                              "epoch_length at 'min'")
         if self.pcgrad and (self.sampling in ONE_TASK_SAMPLINGS or self.curriculum == "sequential"):
-            raise ValueError(f"ExperimentConfig({self.name!r}): pcgrad projects the gradients of tasks "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): pcgrad projects the gradients of tasks "
                              "trained in the same step; it needs sampling='simultaneous' (or the hybrid "
                              "curriculum's simultaneous epochs)")
         for task, fraction in self.subsample:
             choose("subsample task", task, self.tasks)
             if not 0 < fraction <= 1:
-                raise ValueError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
+                raise ConfigError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
                                  f"(0, 1], got {fraction}")
         for task, weight in self.task_weights:
             choose("task_weights task", task, tuple(TASKS))  # a profile's weights may name absent tasks
             if not weight > 0:
-                raise ValueError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be positive, "
-                                 f"got {weight}")
+                raise ConfigError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be "
+                                  f"positive, got {weight}")
         choose("pooler_init", self.pooler_init, POOLER_INITS)
         if self.head_lr is not None and not self.head_lr > 0:
-            raise ValueError(f"ExperimentConfig({self.name!r}): head_lr must be positive (or None: the "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): head_lr must be positive (or None: the "
                              f"mode's lr), got {self.head_lr}")
         if self.dwa_temperature <= 0 or (self.dwa_window is not None and self.dwa_window < 1):
-            raise ValueError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
                              "dwa_window at least 1 step (or None: an epoch)")
         if self.smart is not None:
             choose("smart", self.smart, tuple(SMART_SETTINGS))
             try:
                 smart_settings(self.smart, dict(self.smart_options))
             except ValueError as error:
-                raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
         elif self.smart_options:
-            raise ValueError(f"ExperimentConfig({self.name!r}): smart_options need smart set to one of "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): smart_options need smart set to one of "
                              f"{list(SMART_SETTINGS)}")
         for kind, head in self.heads:
             choose("heads kind", kind, tuple(HEADS))
@@ -202,29 +262,24 @@ class ExperimentConfig:
         try:
             default_heads(self.encoding_map, self.head_map)  # a head must read its task's encoding
         except ValueError as error:
-            raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+            raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
         if self.sts_loss == "mnr_then_mse" and ("sts" not in self.tasks
                                                or self.encoding_map["similarity"] != "separate"):
-            raise ValueError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
+            raise ConfigError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
                              "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
                              "for similarity")
         try:
             adapter_methods(self.adapters)
         except ValueError as error:
-            raise ValueError(f"ExperimentConfig({self.name!r}): {error}") from None
+            raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
         if self.adapter_heads < 1 or (self.adapter_size is not None
                                       and (self.adapter_size < 1 or self.adapter_size % self.adapter_heads)):
-            raise ValueError(f"ExperimentConfig({self.name!r}): adapter_size ({self.adapter_size}) must be a "
-                             f"positive multiple of adapter_heads ({self.adapter_heads})")
+            raise ConfigError(f"ExperimentConfig({self.name!r}): adapter_size ({self.adapter_size}) must "
+                              f"be a positive multiple of adapter_heads ({self.adapter_heads})")
         for name in self.augmentation:
             choose("augmentation", name, tuple(AUGMENTATIONS))
         if not self.seeds:
-            raise ValueError(f"ExperimentConfig({self.name!r}): name at least one seed")
-        if self.head_layers < 0:
-            raise ValueError(f"ExperimentConfig({self.name!r}): head_layers must be 0 or more")
-        for name in ("epochs", "batch_size", "eval_batch_size", "max_length"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"ExperimentConfig({self.name!r}): {name} must be at least 1")
+            raise ConfigError(f"ExperimentConfig({self.name!r}): name at least one seed")
 
     @property
     def learning_rate(self) -> float:
@@ -259,7 +314,7 @@ class ExperimentConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; "
+            raise ConfigError(f"unknown ExperimentConfig field(s) {sorted(unknown)}; "
                              f"known: {sorted(known)}")
         return cls(**values)
 

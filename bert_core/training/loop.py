@@ -15,14 +15,19 @@ hooks of ``bert_core.training.hooks``, registered in ``bert_core.training.plugin
 The run lives in its folder (``bert_core.training.run_folder``). A run that is killed
 resumes from its last checkpoint and ends exactly where an uninterrupted run ends: data
 order is a pure function of the step, and the checkpoint holds the optimiser, the
-scheduler, the random state and the ``TrainingState``. A loss that is NaN or infinite
-stops the run (``TrainingDiverged``) naming the step and the task; the last checkpoint on
-disk is the last good one.
+scheduler, the random state and the ``TrainingState``. Before any folder is touched the
+config has checked itself and every file the run reads has been read (``DataError``
+naming the file and the line). A loss, a gradient norm or a weight that becomes NaN or
+infinite stops the run (``bert_core.training.guard``: ``TrainingDiverged`` naming the step),
+before it can reach a checkpoint or a result: the last checkpoint on disk is the last good
+one. A finished run keeps its checkpoint until ``run_experiment`` has stored its result
+(``finish=False``), so a kill while the predictions are written loses nothing.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -34,7 +39,8 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example, load_task, task_file
+from bert_core.errors import DataError
+from bert_core.multitask.data import DataWarning, Example, load_task, task_file
 from bert_core.multitask.evaluate import (
     overall_score,
     predict,
@@ -46,20 +52,23 @@ from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.datasets import dev_data, training_data
+from bert_core.training.guard import (
+    LossSpikes,
+    TrainingDiverged,
+    check_gradients,
+    check_losses,
+    check_weights,
+)
 from bert_core.training.hooks import Extension, Source, Step, labels_of
 from bert_core.training.memory import PeakMemory
 from bert_core.training.plugins import extensions_for
-from bert_core.training.run_folder import finish_run, latest_path, open_run, shown, write_json
+from bert_core.training.run_folder import finish_run, latest_path, locked_run, open_run, shown, write_json
 from bert_core.training.sampling import Schedule, TaskStream
 from bert_core.training.state import TrainingState
 from bert_core.training.timing import PhaseClock
 
 __all__ = ["TrainingDiverged", "model_for", "parameter_groups", "schedule_for", "lr_schedule",
-           "optimisation_step", "train_run"]
-
-
-class TrainingDiverged(RuntimeError):
-    """A training loss became NaN or infinite."""
+           "optimisation_step", "read_run_data", "train_run"]
 
 
 def model_for(config: ExperimentConfig) -> MultitaskBERT:
@@ -119,16 +128,40 @@ def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer, te
                       extras: Mapping[str, dict[str, Tensor]], clock: PhaseClock | None = None) -> None:
     """One update from the per-task terms of a step: an extension's backward (PCGrad) or
     the gradient of their sum, the optimiser's step, cleared gradients, the after-step hooks
-    (timed as ``backward`` and ``optimiser`` on ``clock``)."""
+    (timed as ``backward`` and ``optimiser`` on ``clock``). A NaN or infinite gradient norm
+    raises ``TrainingDiverged`` before the optimiser touches the weights."""
     clock = clock or PhaseClock()
     with clock("backward"):
         if not any(extension.backward(terms, step) for extension in extensions):
             sum(terms.values()).backward()  # type: ignore[union-attr]
+        check_gradients(model)
     with clock("optimiser"):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         for extension in extensions:
             extension.after_step(model, step, losses, extras)
+
+
+def read_run_data(config: ExperimentConfig, data: str | Path
+                  ) -> tuple[dict[str, list[Example]], dict[str, list[Example]], dict[str, list[Example]]]:
+    """Every example the run will read, read before any work: the training and dev sets,
+    and the test-student sets it will predict (a missing test-student file is a warning:
+    its predictions are not written). An empty training or dev set is a ``DataError``."""
+    train, dev = training_data(config, data), dev_data(config, data)
+    for split, sets in (("train", train), ("dev", dev)):
+        for task, examples in sets.items():
+            if not examples:
+                raise DataError(f"{task_file(task, split, data)}: no usable {split} examples for {task} "
+                                "(see the warning above for the rows skipped); the run needs at least one")
+    test: dict[str, list[Example]] = {}
+    if config.predict_test:
+        missing = [t for t in config.tasks if not task_file(t, "test", data).exists()]
+        if missing:
+            warnings.warn(f"{config.name}: no test-student file for {', '.join(missing)} in {data}; those "
+                          "predictions will not be written (set predict_test=False to skip them all)",
+                          DataWarning, stacklevel=2)
+        test = {t: load_task(t, "test", data) for t in config.tasks if t not in missing}
+    return train, dev, test
 
 
 def train_run(
@@ -139,16 +172,27 @@ def train_run(
     resume: bool = True,
     progress: bool = True,
     on_step: Callable[[int], None] | None = None,
+    finish: bool = True,
 ) -> dict[str, Any]:
     """Train one seed of ``config`` on the course files in ``data``; return its record.
 
     Args:
         resume: continue from the run folder's last checkpoint of this very config.
         on_step: called with the global step after each step (the tests kill runs with it).
+        finish: drop the resumable checkpoint at the end (``finish_run``); False leaves it
+            to the caller, after it has stored the record (``run_experiment``).
     """
     device = torch.device(device)
+    train, dev, test = read_run_data(config, data)  # every input checked before the folder is touched
+    with locked_run(config, seed):
+        return _train(config, seed, data, device, resume, progress, on_step, finish, train, dev, test)
+
+
+def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.device, resume: bool,
+           progress: bool, on_step: Callable[[int], None] | None, finish: bool,
+           train: dict[str, list[Example]], dev: dict[str, list[Example]], test: dict[str, list[Example]]
+           ) -> dict[str, Any]:
     folder, resuming = open_run(config, seed, resume)
-    train, dev = training_data(config, data), dev_data(config, data)
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
 
     torch.manual_seed(seed)
@@ -170,7 +214,8 @@ def train_run(
     streams = {t: stream(t, t, train[t]) for t in config.tasks}
     state = TrainingState(config.run_hash(seed), drawn=dict.fromkeys(config.tasks, 0))
     if resuming:
-        state = TrainingState.from_dict(load_checkpoint(folder, model, optimizer, scheduler, modules))
+        state = TrainingState.from_checkpoint(load_checkpoint(folder, model, optimizer, scheduler, modules),
+                                              folder)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     clock = PhaseClock(state.phase_seconds)
 
@@ -182,7 +227,18 @@ def train_run(
         state.drawn[source.stream] = drawn + 1
         return [source.examples[i] for i in streams[source.stream].batch(drawn)]
 
+    spikes = LossSpikes()
+
+    def diverged(error: TrainingDiverged, where: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{config.name} (seed {seed}): {error} {where}. Nothing was saved from it: "
+                                f"the last good checkpoint is {latest_path(folder)}. Try a lower lr (now "
+                                f"{config.learning_rate:g}).")
+
     def save(started: float) -> float:
+        try:
+            check_weights(model)
+        except TrainingDiverged as error:
+            raise diverged(error, f"before the checkpoint of step {state.step}") from None
         # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
         state.wall_seconds += time.perf_counter() - started
         state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
@@ -208,35 +264,43 @@ def train_run(
             model.train()
             bar = tqdm(total=plan.steps, initial=state.step - epoch_start, disable=not progress,
                        desc=f"{config.name} seed {seed} epoch {epoch + 1}/{config.epochs}", leave=False)
-            while state.step < epoch_end:
-                step = Step(state.step, epoch, seed, state)
-                losses, extras = {}, {}
-                with autocast, clock("forward"):
-                    for task in plan.step_tasks[step.index - epoch_start]:
-                        losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
-                                                                        draw(task, sources[task]), device)
-                for task, loss in losses.items():
-                    if not torch.isfinite(loss):
-                        raise TrainingDiverged(
-                            f"{config.name} (seed {seed}): the {task} loss is {loss.item()} at step "
-                            f"{step.index + 1} (epoch {epoch + 1}). The last good checkpoint is "
-                            f"{latest_path(folder)}. Try a lower lr (now {config.learning_rate:g}).")
-                terms = dict(losses)
-                for extension in extensions:
-                    terms = extension.terms(losses, extras, step, terms)
-                optimisation_step(model, optimizer, terms, extensions, step, losses, extras, clock)
-                scheduler.step()
-                state.step += 1
-                state.losses.extend([state.step, t, round(v.detach().item(), 5)] for t, v in losses.items())
-                bar.update(1)
-                bar.set_postfix({t: f"{v.detach().item():.3f}" for t, v in losses.items()})
-                every = config.checkpoint_every
-                if every and state.step % every == 0 and state.step < epoch_end:
-                    started = save(started)
-                if on_step is not None:
-                    on_step(state.step)
-            bar.close()
+            try:  # a stopped run clears its bar, so an error message starts its own line
+                while state.step < epoch_end:
+                    step = Step(state.step, epoch, seed, state)
+                    losses, extras = {}, {}
+                    with autocast, clock("forward"):
+                        for task in plan.step_tasks[step.index - epoch_start]:
+                            losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
+                                                                            draw(task, sources[task]), device)
+                    where = f"at step {step.index + 1} (epoch {epoch + 1})"
+                    try:
+                        check_losses(losses)
+                        spikes.observe({t: v.detach().item() for t, v in losses.items()},
+                                       f"{config.name} (seed {seed}) {where}")
+                        terms = dict(losses)
+                        for extension in extensions:
+                            terms = extension.terms(losses, extras, step, terms)
+                        optimisation_step(model, optimizer, terms, extensions, step, losses, extras, clock)
+                    except TrainingDiverged as error:
+                        raise diverged(error, where) from None
+                    scheduler.step()
+                    state.step += 1
+                    state.losses.extend([state.step, t, round(v.detach().item(), 5)]
+                                        for t, v in losses.items())
+                    bar.update(1)
+                    bar.set_postfix({t: f"{v.detach().item():.3f}" for t, v in losses.items()})
+                    every = config.checkpoint_every
+                    if every and state.step % every == 0 and state.step < epoch_end:
+                        started = save(started)
+                    if on_step is not None:
+                        on_step(state.step)
+            finally:
+                bar.close()
 
+            try:
+                check_weights(model)
+            except TrainingDiverged as error:
+                raise diverged(error, f"at the end of epoch {epoch + 1}") from None
             with clock("evaluation"):
                 metrics, dev_predictions = evaluate_on(model, tokenizer, dev, config, device, progress)
             overall = overall_score(metrics)
@@ -249,10 +313,9 @@ def train_run(
                     save_weights(model, folder / "best.safetensors")
             started = save(started)
 
-    finish_run(folder)
     load_weights(model, folder / "best.safetensors")
     with clock("prediction"):
-        _write_predictions(model, tokenizer, config, data, dev, state.dev_predictions or {}, folder, device,
+        _write_predictions(model, tokenizer, config, dev, test, state.dev_predictions or {}, folder, device,
                            progress)
     record = {
         "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
@@ -273,6 +336,8 @@ def train_run(
         "run_dir": shown(folder),
     }
     write_json(folder / "metrics.json", {k: v for k, v in record.items() if k != "dev_predictions"})
+    if finish:
+        finish_run(folder)
     return record
 
 
@@ -288,15 +353,16 @@ def evaluate_on(model: MultitaskBERT, tokenizer: Tokenizer, dev: Mapping[str, Se
     return metrics, predictions
 
 
-def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig, data: str | Path,
-                       dev: Mapping[str, Sequence[Example]], dev_predictions: Mapping[str, list[float]],
-                       folder: Path, device: torch.device, progress: bool) -> None:
-    """Dev and test-student prediction files of the best model, in the starter's format."""
+def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig,
+                       dev: Mapping[str, Sequence[Example]], test: Mapping[str, Sequence[Example]],
+                       dev_predictions: Mapping[str, list[float]], folder: Path, device: torch.device,
+                       progress: bool) -> None:
+    """Dev and test-student (those read) prediction files of the best model, in the starter's format."""
     out = folder / "predictions"
     for task in config.tasks:
         write_predictions(out / prediction_file_name(task, "dev"), task, [e.id for e in dev[task]],
                           dev_predictions[task])
-        if config.predict_test and task_file(task, "test", data).exists():
-            test = load_task(task, "test", data)
-            pred = predict(model, tokenizer, task, test, config.eval_batch_size, device, progress)
-            write_predictions(out / prediction_file_name(task, "test"), task, [e.id for e in test], pred)
+        if task in test:
+            pred = predict(model, tokenizer, task, test[task], config.eval_batch_size, device, progress)
+            write_predictions(out / prediction_file_name(task, "test"), task, [e.id for e in test[task]],
+                              pred)

@@ -4,6 +4,12 @@
 While a run trains it holds ``config.json``, ``best.safetensors`` and the last resumable
 checkpoint (``bert_core.training.checkpoint``); when it has finished, ``metrics.json``,
 ``predictions/`` and its final weights as ``last.safetensors``, and no optimiser state.
+
+Nothing in it is deleted unasked: a run folder that cannot be resumed (another config
+under the same name, or ``resume=False``) is moved aside to ``seed-<seed>.previous/``
+(replacing an older one there), and one process at a time trains in a folder: a second
+gets a ``RunLocked`` error naming the first (an ``flock`` on ``seed-<seed>.lock``, which
+the operating system releases when the process dies, so a killed run never leaves it held).
 """
 
 from __future__ import annotations
@@ -11,14 +17,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bert_core.errors import InputError
 from bert_core.files import PROJECT_ROOT, atomic_write, runs_root
 from bert_core.training.checkpoint import latest_checkpoint
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["run_dir", "open_run", "finish_run", "write_json", "latest_path", "shown"]
+__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "finish_run", "write_json", "latest_path",
+           "shown"]
+
+
+class RunLocked(InputError):
+    """Another process is training into the same run folder."""
 
 
 def run_dir(config: ExperimentConfig, seed: int) -> Path:
@@ -26,15 +41,52 @@ def run_dir(config: ExperimentConfig, seed: int) -> Path:
     return runs_root() / config.profile / config.name / f"seed-{seed}"
 
 
+@contextmanager
+def locked_run(config: ExperimentConfig, seed: int) -> Iterator[Path]:
+    """Hold the run folder's lock while the block runs (POSIX ``flock``; where there is none,
+    on Windows, no lock is taken)."""
+    folder = run_dir(config, seed)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.with_name(folder.name + ".lock")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock
+        yield folder
+        return
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunLocked(f"{folder}: {holder} is training this run now; wait for it to finish, or stop "
+                            "it, then run again (a stopped run resumes from its last checkpoint)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def open_run(config: ExperimentConfig, seed: int, resume: bool) -> tuple[Path, bool]:
     """The run's folder, ready to train in, and whether a checkpoint of this very config
-    (same hash) is there to resume. Anything else in the folder is cleared first."""
+    (same hash) is there to resume. A folder holding anything else is moved aside to
+    ``seed-<seed>.previous/``, not deleted. A checkpoint that cannot be read stops with a
+    ``CheckpointError`` when resuming (``resume=False`` moves it aside and starts again)."""
     folder = run_dir(config, seed)
     latest = latest_checkpoint(folder) if resume else None
     if latest is not None and latest.get("run_hash") != config.run_hash(seed):
         latest = None  # a different config under the same name: start again
-    if latest is None and folder.exists():
-        shutil.rmtree(folder)
+    if latest is None and folder.exists() and any(folder.iterdir()):
+        aside = folder.with_name(folder.name + ".previous")
+        if aside.exists():
+            shutil.rmtree(aside)
+        folder.replace(aside)
+        warnings.warn(f"{folder} held another run (another config under this name, or resume off); "
+                      f"moved it to {aside}", stacklevel=3)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "config.json", {**config.to_dict(), "seed": seed})
     return folder, latest is not None

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
+
+from bert_core.errors import CheckpointError
 
 __all__ = ["TrainingState"]
 
@@ -56,6 +59,21 @@ class TrainingState:
             if name in values:
                 records[name] = values.pop(name)
         return cls(**values, records=records)
+
+    @classmethod
+    def from_checkpoint(cls, progress: Any, folder: Path) -> TrainingState:
+        """The state a checkpoint saved, every field present: a state from another version
+        that lacks one (``drawn``, say) would resume on the wrong data or fail steps later, so
+        it is a ``CheckpointError`` naming the folder and the way out."""
+        values = dict(progress) if isinstance(progress, dict) else {}
+        legacy = {"records"}  # migrated by from_dict
+        missing = sorted({f.name for f in fields(cls)} - legacy - set(values))
+        if missing or not values:
+            raise CheckpointError(f"{folder}: cannot resume from its checkpoint (its training state lacks "
+                                  f"{missing or 'everything'}: written by another version). Start the run "
+                                  "again with --no-resume (resume=False in Python): the folder is moved "
+                                  "aside to seed-<seed>.previous, not deleted")
+        return cls.from_dict(values)
 
     def record(self, name: str) -> list[list[Any]]:
         """The rows of one record, created empty the first time."""

@@ -1,0 +1,28 @@
+"""The errors a user can fix, and how the command lines show them.
+
+``InputError`` (a ``ValueError``) is bad input: a config field, a data file, a checkpoint.
+Its message is the whole story in one line (what is wrong, where: file and line or field,
+and the fix), so a command line prints it alone, without a traceback
+(``bert_core.experiments.__main__``: exit status 2; ``--verbose`` shows the traceback).
+A base module: every layer may import it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError"]
+
+
+class InputError(ValueError):
+    """Bad input the user can fix; the message names where and how."""
+
+
+class ConfigError(InputError):
+    """A field of an ``ExperimentConfig`` (or a command-line option) is wrong."""
+
+
+class DataError(InputError):
+    """A data file cannot be read as its task's format, or would lose rows."""
+
+
+class CheckpointError(InputError):
+    """A run folder's checkpoint is corrupt, truncated, or from an incompatible version."""
