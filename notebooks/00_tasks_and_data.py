@@ -104,6 +104,22 @@ print(f"{len(rows)} rows read: {[r.id for r in rows]}")
 print(message)
 
 # %% [markdown]
+# Some flaws would lose data whatever the reader did next, so they stop the reading with
+# one line that names the line to fix: a quote that is never closed (the csv format would
+# read the rest of the file as one field: 8,544 SST rows become 4), an id that appears
+# twice, a byte that is not UTF-8, a comma-separated file. A training run reads every file
+# it needs before it does any work, so such a file fails in seconds, not after an epoch.
+
+# %%
+unclosed = bad_file.replace("How do I learn chess?", '"How do I learn chess?')
+with tempfile.TemporaryDirectory() as folder:
+    Path(folder, "quora-train.csv").write_text(unclosed)
+    try:
+        data.load_task("quora", "train", folder)
+    except data.DataError as error:
+        print(str(error).replace(str(Path(folder)) + "/", ""))
+
+# %% [markdown]
 # ## 3. How the labels are spread
 #
 # Three things to notice in the course data (section 6): SST's five classes are not
