@@ -210,6 +210,27 @@ cpu = grid_10.committed()
 print(provenance_line(cpu))
 comparison_table(grid_10, cpu)
 
+# %% [markdown]
+# What the three seeds say (MiniLM, 1,600 examples a task, 2 epochs; the committed runs above):
+#
+# - **Fine-tuned with the encoder, no adapter differs from `sbert-heads-mean` beyond the
+#   noise overall.** Low-rank and Houlsby score +0.007 overall and PAL +0.004, each higher on
+#   SST by about 0.01, but the baseline's own spread over seeds is 0.007 overall and 0.013 on
+#   SST, and none of these differences is starred. Read them as "no worse", not as a gain.
+# - **A task-specific top layer costs Quora and STS**: -0.017 on Quora and -0.016 on STS r,
+#   both beyond the noise. Its overall -0.008 is not. With low-rank branches below it the loss is
+#   smaller and inside the noise. A fresh layer of 1/6 of MiniLM's depth, trained
+#   for 200 steps, has not caught up with the pretrained layers it sits above.
+# - **Over a frozen encoder**, low-rank + top keeps SST (-0.001) but loses 0.034 on Quora and
+#   0.026 on STS r (both beyond the noise; -0.016 overall). It trains a fraction of the
+#   weights (section 2) in about the baseline's time a run.
+# - Report 003 (below; BERT-base, the full data) found the opposite for the top layer: its
+#   top-layer rows were its best (low rank + top: Quora 0.850, STS r 0.839, 0.761 overall)
+#   and PAL its lowest (STS r 0.780). The cpu scale cannot say whether that is the smaller
+#   encoder or the 200 steps: the exercise on the hybrid curriculum and a `gpu` run can.
+# - Seconds per run and peak memory were measured on the 2-core machine, with other work
+#   on it for part of seeds 0-1: compare them within a seed, not across.
+
 # %%
 side_by_side(ours(cpu), published_rows([
     ("Multi-BERT: Projected Attention", "mean pooling", "finetune"),

@@ -3,6 +3,8 @@ committed, the section is what the files say, and a table's cells carry the righ
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bert_core.course.readme import BEGIN, END, main, results_section, table_markdown, updated_readme
@@ -95,6 +97,6 @@ def test_a_table_cell_carries_the_rows_own_baseline_and_the_star():
 
 
 def test_the_cpu_job_leaves_rows_to_come_to_the_batch_job():
-    t = table("10")
-    assert t.to_come and {c.name for c in t.runnable("cpu")} == set(t.names) - t.to_come
+    t = dataclasses.replace(table("10"), to_come=frozenset({"adapters-pal", "adapters-top"}))
+    assert {c.name for c in t.runnable("cpu")} == set(t.names) - t.to_come
     assert [c.name for c in t.runnable("smoke")] == t.names
