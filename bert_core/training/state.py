@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bert_core.errors import CheckpointError
+from bert_core.training.checkpoint import unreadable
 
 __all__ = ["TrainingState"]
 
@@ -69,10 +69,8 @@ class TrainingState:
         legacy = {"records"}  # migrated by from_dict
         missing = sorted({f.name for f in fields(cls)} - legacy - set(values))
         if missing or not values:
-            raise CheckpointError(f"{folder}: cannot resume from its checkpoint (its training state lacks "
-                                  f"{missing or 'everything'}: written by another version). Start the run "
-                                  "again with --no-resume (resume=False in Python): the folder is moved "
-                                  "aside to seed-<seed>.previous, not deleted")
+            raise unreadable(folder, f"its training state lacks {missing or 'everything'}: written by "
+                                     "another version")
         return cls.from_dict(values)
 
     def record(self, name: str) -> list[list[Any]]:
