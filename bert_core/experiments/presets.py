@@ -36,6 +36,11 @@ _REPORT_003 = {**_SBERT_HEADS, "pooling": "mean"}
 _SMART = {"smart": "smart-surgery"}
 _CPU_BEST = {"pooling": "mean", "pair_encoding": {"paraphrase": "cross"},
              "heads": {"similarity": "cosine_fc"}}
+# notebook 05's headline: cpu-best on all the offline data, one pass over each task in
+# batches of 32, with the test-student files
+_HEADLINE = {**_CPU_BEST, "train_limit": None, "dev_limit": None, "sampling": "proportional",
+             "epoch_length": "sum", "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5,
+             "warmup_steps": 50, "predict_test": True}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the course's part 1 (single-task sentiment) and part 2
@@ -100,9 +105,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # ... and the same model on all the offline data, one pass over each task in batches of
     # 32 (each example once per epoch in expectation), with the test-student files: the
     # one model against three single-task fine-tunings (README)
-    "headline": {**_CPU_BEST, "train_limit": None, "dev_limit": None, "sampling": "proportional",
-                 "epoch_length": "sum", "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5,
-                 "warmup_steps": 50, "predict_test": True},
+    "headline": dict(_HEADLINE),
+    # notebook 11: the model analysed and submitted. The tables at the cpu scale found nothing
+    # that beats the headline recipe beyond the seed noise (notebook 10: no adapter does), so
+    # the final model is that recipe, under its own name so that its stored result carries
+    # the test-student predictions the submission files are written from
+    "final": dict(_HEADLINE),
     # notebook 10: report 003's Table 5, its adapters on its own model (mean pooling, the
     # siamese and cosine_fc heads: sbert-heads-mean), encoder and adapters fine-tuned
     # together; and its best combination over a frozen encoder (the parameter-efficient use)

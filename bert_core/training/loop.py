@@ -315,8 +315,8 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
 
     load_weights(model, folder / "best.safetensors")
     with clock("prediction"):
-        _write_predictions(model, tokenizer, config, dev, test, state.dev_predictions or {}, folder, device,
-                           progress)
+        test_predictions = _write_predictions(model, tokenizer, config, dev, test, state.dev_predictions or {},
+                                              folder, device, progress)
     record = {
         "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
         "best_epoch": state.best_epoch, "best": state.best,
@@ -333,9 +333,13 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
         **{name: state.records.get(name, []) for extension in extensions for name in extension.records},
         "dev_predictions": {t: {"ids": [e.id for e in dev[t]], "predictions": state.dev_predictions[t],  # type: ignore[index]
                                 "labels": labels_of(dev[t])} for t in config.tasks},
+        # kept in the stored result so that submission files can be written without the weights
+        "test_predictions": {t: {"ids": [e.id for e in test[t]], "predictions": p}
+                             for t, p in test_predictions.items()},
         "run_dir": shown(folder),
     }
-    write_json(folder / "metrics.json", {k: v for k, v in record.items() if k != "dev_predictions"})
+    write_json(folder / "metrics.json",
+               {k: v for k, v in record.items() if k not in ("dev_predictions", "test_predictions")})
     if finish:
         finish_run(folder)
     return record
@@ -356,9 +360,11 @@ def evaluate_on(model: MultitaskBERT, tokenizer: Tokenizer, dev: Mapping[str, Se
 def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig,
                        dev: Mapping[str, Sequence[Example]], test: Mapping[str, Sequence[Example]],
                        dev_predictions: Mapping[str, list[float]], folder: Path, device: torch.device,
-                       progress: bool) -> None:
-    """Dev and test-student (those read) prediction files of the best model, in the starter's format."""
+                       progress: bool) -> dict[str, list[float]]:
+    """Dev and test-student (those read) prediction files of the best model, in the starter's
+    format; returns the test predictions by task, rounded to 4 places as the records keep them."""
     out = folder / "predictions"
+    test_predictions = {}
     for task in config.tasks:
         write_predictions(out / prediction_file_name(task, "dev"), task, [e.id for e in dev[task]],
                           dev_predictions[task])
@@ -366,3 +372,5 @@ def _write_predictions(model: MultitaskBERT, tokenizer: Tokenizer, config: Exper
             pred = predict(model, tokenizer, task, test[task], config.eval_batch_size, device, progress)
             write_predictions(out / prediction_file_name(task, "test"), task, [e.id for e in test[task]],
                               pred)
+            test_predictions[task] = [round(float(p), 4) for p in pred]
+    return test_predictions
