@@ -25,7 +25,8 @@ from bert_core.multitask.tasks import TASKS
 __all__ = ["save_figure", "plot_label_distributions", "plot_token_lengths", "plot_attention",
            "plot_similarity_scatter", "plot_training_curves", "plot_comparison", "plot_task_batches",
            "plot_perturbation_profile", "plot_smart_penalties", "plot_gradient_surgery",
-           "plot_gradient_cosines", "plot_conflict_rates"]
+           "plot_gradient_cosines", "plot_conflict_rates", "plot_confusion", "plot_prediction_distributions",
+           "plot_sts_residuals"]
 
 SST_NAMES = ["very neg.", "negative", "neutral", "positive", "very pos."]
 
@@ -331,5 +332,73 @@ def plot_conflict_rates(rates: pd.DataFrame) -> Figure:
         ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                 color="white" if abs(value - 0.5) > 0.35 else "black")
     fig.colorbar(image, ax=ax, label="fraction of steps in conflict")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(matrix: np.ndarray, names: Sequence[str], title: str = "") -> Figure:
+    """A confusion matrix twice, as annotated heatmaps: counts, and each row as shares of
+    its true class (rows: true class, columns: predicted)."""
+    import seaborn as sns
+
+    rows = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
+    size = 2.2 + 0.75 * len(names)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1.5, size))
+    panels = ((axes[0], matrix, "d", "examples"), (axes[1], shares, ".2f", "share of row"))
+    for ax, values, fmt, label in panels:
+        sns.heatmap(values, annot=True, fmt=fmt, cmap="Blues", cbar_kws={"label": label}, ax=ax,
+                    xticklabels=names, yticklabels=names, vmin=0)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.tick_params(axis="y", labelrotation=0)
+    axes[0].set_title(f"{title}: counts" if title else "counts")
+    axes[1].set_title(f"{title}: row-normalised" if title else "row-normalised")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prediction_distributions(frames: dict[str, pd.DataFrame]) -> Figure:
+    """Report 001's figures: predicted against true class counts (SST, Quora) and the
+    predicted STS scores' histogram against the gold scores'. ``frames``: prediction frames
+    by task (``analysis.prediction_frame``)."""
+    fig, axes = plt.subplots(1, len(frames), figsize=(4.6 * len(frames), 3.4), squeeze=False)
+    for ax, (task, frame) in zip(axes[0], frames.items()):
+        if "residual" in frame:
+            ax.hist(frame["label"], bins=STS_BIN_EDGES, alpha=0.55, label="gold", color="tab:green")
+            ax.hist(frame["prediction"], bins=STS_BIN_EDGES, alpha=0.55, label="predicted",
+                    color="tab:purple")
+            ax.set_xlabel("similarity score")
+        else:
+            k = int(max(frame["label"].max(), frame["prediction"].max())) + 1
+            x = np.arange(k)
+            ax.bar(x - 0.2, np.bincount(frame["label"], minlength=k), 0.4, label="true", color="tab:gray")
+            ax.bar(x + 0.2, np.bincount(frame["prediction"], minlength=k), 0.4, label="predicted",
+                   color="tab:blue")
+            ax.set_xticks(x)
+            ax.set_xlabel("class")
+        ax.set_title(TASKS[task].title)
+        ax.set_ylabel("dev examples")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_sts_residuals(frame: pd.DataFrame, against: Sequence[str] = ("label", "characters")) -> Figure:
+    """The STS residual (prediction - gold) against each column in ``against``, each pair a
+    dot, with a least-squares line; above 0 the pair is over-estimated."""
+    fig, axes = plt.subplots(1, len(against), figsize=(5 * len(against), 3.6), squeeze=False)
+    for ax, column in zip(axes[0], against):
+        x, y = frame[column].to_numpy(float), frame["residual"].to_numpy(float)
+        ax.scatter(x, y, s=6, alpha=0.35, color="tab:purple")
+        if len(x) > 1 and x.std() > 0:
+            slope, intercept = np.polyfit(x, y, 1)
+            grid = np.linspace(x.min(), x.max(), 50)
+            ax.plot(grid, slope * grid + intercept, color="black", lw=1.2, label=f"slope {slope:.3g}")
+            ax.legend()
+        ax.axhline(0, color="gray", lw=0.8, ls="--")
+        ax.set_xlabel({"label": "gold score", "characters": "pair length (characters)"}.get(column, column))
+        ax.set_ylabel("residual (predicted - gold)")
     fig.tight_layout()
     return fig

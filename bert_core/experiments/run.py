@@ -15,18 +15,22 @@ stored seed whose hash matches and trains the others (``bert_core.training.loop`
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import torch
 
 from bert_core.experiments.profiles import get_profile
 from bert_core.experiments.result import ExperimentResult
 from bert_core.experiments.store import load_result, store_run, stored_meta
+from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.checkpoint import load_weights
 from bert_core.training.config import ExperimentConfig
-from bert_core.training.loop import train_run
+from bert_core.training.loop import model_for, train_run
 from bert_core.training.run_folder import finish_run, run_dir
 
-__all__ = ["run_experiment"]
+__all__ = ["run_experiment", "trained_model"]
 
 
 def run_experiment(
@@ -64,3 +68,31 @@ def run_experiment(
         result.runs[seed] = run
     result.meta = stored_meta(config, result.runs)
     return result
+
+
+def trained_model(config: ExperimentConfig, seed: int = 0, device: torch.device | str = "cpu",
+                  progress: bool = True) -> MultitaskBERT:
+    """The best weights of seed ``seed`` of ``config``, in eval mode: read from its run folder
+    (``runs/<profile>/<name>/seed-<seed>/best.safetensors``) when the folder holds this very
+    config's finished run; else trained now into that folder, without touching the stored
+    result (a clone has the committed results but not the weights, which are not committed).
+    Retrained elsewhere (other threads, another machine) the weights match the stored run's
+    recipe, not its last bits."""
+    folder = run_dir(config, seed)
+    if not _holds_run(folder, config, seed):
+        train_run(config, seed, get_profile(config.profile).data_dir, device=device, resume=True,
+                  progress=progress, finish=True)
+    torch.manual_seed(seed)  # the heads' initial draw, overwritten by the weights below
+    model = model_for(config)
+    load_weights(model, folder / "best.safetensors")
+    return model.to(device).eval()
+
+
+def _holds_run(folder: Path, config: ExperimentConfig, seed: int) -> bool:
+    """Whether ``folder`` holds a finished run of this config and seed (its metrics.json,
+    written last, names the same run hash)."""
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return metrics.get("config_hash") == config.run_hash(seed) and (folder / "best.safetensors").exists()

@@ -315,8 +315,8 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
 
     load_weights(model, folder / "best.safetensors")
     with clock("prediction"):
-        test_predictions = _write_predictions(model, tokenizer, config, dev, test, state.dev_predictions or {},
-                                              folder, device, progress)
+        test_predictions = _write_predictions(model, tokenizer, config, dev, test,
+                                              state.dev_predictions or {}, folder, device, progress)
     record = {
         "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
         "best_epoch": state.best_epoch, "best": state.best,
