@@ -45,7 +45,6 @@ from bert_core.multitask.tasks import TASKS
 __all__ = ["SPLITS", "write_submission", "check_file", "check_submission", "stored_run", "main"]
 
 SPLITS = ("dev", "test")
-_DATA_SPLIT = {"dev": "dev", "test": "test-student"}
 
 
 def write_submission(run: Mapping[str, Any], folder: str | Path) -> list[Path]:
@@ -108,10 +107,10 @@ def check_submission(folder: str | Path, data: str | Path | None = None,
     checked = {}
     for task in tasks:
         for split in SPLITS:
-            source = task_file(task, _DATA_SPLIT[split], data)
+            source = task_file(task, split, data)
             if not source.exists():
                 continue
-            ids = [e.id for e in load_task(task, _DATA_SPLIT[split], data)]
+            ids = [e.id for e in load_task(task, split, data)]
             name = prediction_file_name(task, split)
             checked[name] = check_file(folder / name, task, ids)
     if not checked:
