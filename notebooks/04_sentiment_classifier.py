@@ -236,7 +236,7 @@ plt.show()
 # - Pretrain mode trains a few thousand parameters on frozen features; finetune mode
 #   trains all of them. Compare the two rows of each task in the table above.
 # - CFIMDB (two polar classes) is far easier than SST-5 (five graded classes, where
-#   neighbours like "negative" and "very negative" are easily confused; notebook 10's
+#   neighbours like "negative" and "very negative" are easily confused; notebook 11's
 #   confusion matrices show where).
 # - Every run is an `ExperimentConfig` through `run_experiment`, stored by a hash of its
 #   settings: a re-run with the same settings loads, a changed setting trains.

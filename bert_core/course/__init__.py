@@ -3,6 +3,14 @@
     notebook     set-up (profile, seeds), versions, showing a library object's source
     describe     statistics of the course's data (notebook 00)
     tables       results tables beside the reports' published numbers, with seed noise
+    significance Welch's test over seeds, the majority-class check; comparison: the tables with it
+    probe        a logistic probe of frozen pair features (notebook 05)
     plots        every figure of the notebooks, saved under figures/<profile>/
+    analysis     confusion matrices, per-class P/R/F1, near misses, STS residuals (notebook 11)
+    categories   the reports' error categories as counted rules (notebook 11)
+    paired       two models on the same examples: McNemar, a paired bootstrap (notebook 11)
+    error_report one model's analysis as a stored report, and its parts as tables (notebook 11)
+    widgets      type a pair, browse the worst errors, any attention head (notebook 11)
+    readme       the README's generated results section
     execute      the main job: execute every notebook in a profile
 """

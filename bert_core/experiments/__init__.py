@@ -4,7 +4,11 @@
     presets      the named starting points (plain data); make_config, preset, in_profile
     result       ExperimentResult: one record per seed, mean and std per metric
     store        committed results under results/<profile>/: load_result, store_run
-    run          run_experiment: load the stored seeds whose hash matches, train the rest
+    run          run_experiment: load the stored seeds whose hash matches, train the rest;
+                 trained_model: a run's best weights, read or trained again
+    grid         every committed table: rows, seeds, baselines; ablation: notebook 05's
+    submission   the course's prediction files from a stored run, and their validator
+    cli          what the command lines share: seeds, one-line user errors
     __main__     python -m bert_core.experiments (also python -m bert_core.train)
 
 The names a notebook needs are importable from here.

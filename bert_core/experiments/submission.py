@@ -31,7 +31,7 @@ from typing import Any
 
 from bert_core.errors import ConfigError, DataError
 from bert_core.experiments.cli import user_errors_in_one_line
-from bert_core.experiments.presets import make_config
+from bert_core.experiments.presets import PRESETS, preset
 from bert_core.experiments.store import load_result
 from bert_core.multitask.data import load_task, task_file
 from bert_core.multitask.evaluate import (
@@ -69,8 +69,9 @@ def check_file(path: str | Path, task: str, ids: Sequence[str]) -> int:
     try:
         header = path.read_text(encoding="utf-8").split("\n", 1)[0]
     except FileNotFoundError:
-        raise DataError(f"{path}: missing; write it with python -m bert_core.experiments.submission "
-                        "write") from None
+        raise DataError(f"{path}: missing; write a run's files with python -m "
+                        "bert_core.experiments.submission write PRESET (a run predicts the test files "
+                        "only with predict_test, as final does)") from None
     if header.strip().split() != PREDICTION_HEADERS[task].strip().split():
         raise DataError(f"{path}, line 1: the header is {header.strip()!r}, the starter's for {task} is "
                         f"{PREDICTION_HEADERS[task].strip()!r}; write the file with "
@@ -144,7 +145,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def stored_run(name: str, profile: str | None = None, seed: int = 0) -> Mapping[str, Any]:
     """The stored record of seed ``seed`` of the preset ``name`` in ``profile``; a
     ``ConfigError`` with the command that trains it when there is none."""
-    config = make_config(name, profile)
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    config = preset(name, profile)
     result = load_result(config)
     if result is None or seed not in result.runs:
         raise ConfigError(f"no stored {config.profile} run of {name} seed {seed}; train it first: "
