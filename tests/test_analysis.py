@@ -273,3 +273,33 @@ def test_trained_model_is_the_stored_runs_best_model(tiny_run, isolated_outputs)
         retrained = trained_model(config, 0, progress=False)
     again = predict(retrained, tokenizer, "sst", examples, progress=False)
     np.testing.assert_array_equal(again, predicted)
+
+
+def test_error_report_stores_what_the_functions_compute_and_reads_back():
+    import json
+
+    from bert_core.course.error_report import error_report, report_table
+
+    gold = np.linspace(0, 5, 12)
+    frames = {"sst": _sst_frame(), "sts": _sts_frame(gold, gold + 0.3)}
+    other = {"sst": _sst_frame(predicted=SST_LABELS), "sts": _sts_frame(gold, gold[::-1])}
+    report = json.loads(json.dumps(error_report(frames, other, draws=100)))  # JSON-able
+    assert report["sst"]["metric"] == pytest.approx(0.6)
+    np.testing.assert_array_equal(report_table(report, "sst", "confusion").to_numpy(),
+                                  analysis.confusion(frames["sst"], 5))
+    assert report_table(report, "sst", "near_misses")["polarity flips"].iloc[0] == 2
+    assert report_table(report, "sst", "paired")["only B right"].iloc[0] == 4
+    assert report["sts"]["mean_residual"] == pytest.approx(0.3)
+    assert report_table(report, "sts", "categories").loc["high overlap", "examples"] == 12
+    assert report_table(report, "sts", "paired")["difference"].iloc[0] == pytest.approx(2.0)  # 1 - (-1)
+    with pytest.raises(KeyError, match="no 'confusion'"):
+        report_table(report, "sts", "confusion")
+
+
+def test_category_examples_are_errors_of_the_category_worst_first():
+    frame = _sts_frame([1.0, 1.0, 1.0, 1.0], [2.5, 4.0, 1.2, 3.0],
+                       [("a b c d", "a b c e"), ("a b c d", "a b c d"), ("a b", "a b"), ("x y", "z w")])
+    shown = categories.category_examples(frame, "sts", "high overlap")
+    assert shown["residual"].tolist() == pytest.approx([3.0, 1.5])  # p2 is no error, p3 no overlap
+    with pytest.raises(ValueError, match="no category"):
+        categories.category_examples(frame, "sts", "negation")

@@ -147,7 +147,7 @@ def correlation_interval(x: Sequence[float], y: Sequence[float],
     """Pearson's r of x and y with Fisher's z interval and the two-sided p of r = 0."""
     a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n = len(a)
-    if n < 4 or a.std() == 0 or b.std() == 0:
+    if n < 4 or a.std() < 1e-12 or b.std() < 1e-12:  # constant (up to rounding): r undefined
         return {"r": math.nan, "low": math.nan, "high": math.nan, "p": math.nan, "n": n}
     r, p = stats.pearsonr(a, b)
     z, se = math.atanh(min(max(r, -0.999999), 0.999999)), 1 / math.sqrt(n - 3)
