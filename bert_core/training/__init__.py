@@ -12,7 +12,9 @@
     balancing    extension: squared and DWA loss balancing
     smart        extension: SMART's smoothness and Bregman penalties, the momentum copy
     pcgrad       extension: gradient surgery, and the gradient cosines it records
-    augmentation the training-data augmentations (STS swap)
+    augmentation the training-data augmentations (STS swap, cached SST paraphrases)
+    eda          extension: EDA's four edits of SST sentences, drawn afresh each epoch
+    paraphrases  the back-translation / paraphrase hook and its cache file
     checkpoint   resumable checkpoints, written atomically
     run_folder   a run's folder: paths, opening, finishing
     memory       PeakMemory: a run's peak memory

@@ -20,6 +20,7 @@ from typing import Any
 
 from bert_core.errors import ConfigError
 from bert_core.multitask.adapters import adapter_methods
+from bert_core.multitask.extra import EXTRA
 from bert_core.multitask.heads import HEADS
 from bert_core.multitask.model import PAIR_ENCODINGS, default_heads, pair_encodings
 from bert_core.multitask.pooling import POOLINGS
@@ -81,6 +82,13 @@ class ExperimentConfig:
     dev_limit: int | None = None  # dev examples per task, likewise
     max_length: int = 512  # tokens per sequence (pair: both sentences together)
     augmentation: tuple[str, ...] = ()
+    # EDA on the fly for the sentiment tasks (bert_core.training.eda): strength α (0: off)
+    # and the share of examples replaced by a variant each epoch
+    eda_alpha: float = 0.0
+    eda_share: float = 0.5
+    # (extra dataset, ratio): that many extra examples per example of its task's training
+    # set mixed in, e.g. {"yelp": 0.5} (bert_core.multitask.extra: "yelp" -> sst, "snli" -> sts)
+    extra_data: tuple[tuple[str, float], ...] = ()
     # The schedule
     sampling: str = "simultaneous"  # round_robin, proportional, annealed; see bert_core.sampling
     epoch_length: str | int = "min"  # "min", "max", "sum" or a number of steps
@@ -124,7 +132,8 @@ class ExperimentConfig:
         object.__setattr__(self, "augmentation", tuple(self.augmentation))
         seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
         object.__setattr__(self, "seeds", seeds)
-        for name in ("heads", "subsample", "smart_options", "task_weights"):  # mappings, as sorted pairs
+        # mappings, stored as sorted pairs
+        for name in ("heads", "subsample", "smart_options", "task_weights", "extra_data"):
             value = getattr(self, name)
             object.__setattr__(self, name, tuple(sorted(dict(value).items())))
         if self.smart is True or self.smart is False:
@@ -278,6 +287,16 @@ class ExperimentConfig:
                               f"be a positive multiple of adapter_heads ({self.adapter_heads})")
         for name in self.augmentation:
             choose("augmentation", name, tuple(AUGMENTATIONS))
+        for extra, ratio in self.extra_data:
+            choose("extra_data dataset", extra, tuple(EXTRA))
+            if EXTRA[extra].task not in self.tasks or not ratio > 0:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): extra_data[{extra!r}] feeds "
+                                  f"{EXTRA[extra].task}, which the run must train, at a positive ratio; got "
+                                  f"tasks {list(self.tasks)} and ratio {ratio}")
+        if not 0 <= self.eda_alpha <= 0.5 or not 0 < self.eda_share <= 1:
+            raise ConfigError(f"ExperimentConfig({self.name!r}): eda_alpha is a share of a sentence's words "
+                              f"in [0, 0.5] (0: off) and eda_share a probability in (0, 1]; got "
+                              f"{self.eda_alpha} and {self.eda_share}")
         if not self.seeds:
             raise ConfigError(f"ExperimentConfig({self.name!r}): name at least one seed")
 

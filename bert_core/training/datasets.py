@@ -1,7 +1,9 @@
 """The examples a run trains and evaluates on: fixed subsets, the same for every seed.
 
 ``training_data`` reads each task's training file, keeps ``subsample``'s fixed fraction,
-then ``train_limit`` under ``train_limit_mode``, then applies the augmentations;
+then ``train_limit`` under ``train_limit_mode``, then applies the augmentations, then mixes
+in ``extra_data`` (a fixed subset of the extra dataset, ratio x the task's examples, drawn
+from its first 20x as many records; notebook 12);
 ``dev_data`` keeps ``dev_limit`` of each dev file. A subset is drawn by a shuffle seeded by
 the task and the split alone, so every seed and every config of a profile sees the same
 examples. Notebooks 04 and 07.
@@ -16,6 +18,7 @@ from pathlib import Path
 import torch
 
 from bert_core.multitask.data import Example, load_task
+from bert_core.multitask.extra import EXTRA, load_extra
 from bert_core.training.augmentation import augment
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.sampling import limited_sizes
@@ -43,8 +46,14 @@ def training_data(config: ExperimentConfig, folder: str | Path) -> dict[str, lis
         data[task] = fixed_subset(data[task], max(1, round(fraction * len(data[task]))), task, "train",
                                   salt=f"/subsample-{fraction}")
     limits = limited_sizes({t: len(e) for t, e in data.items()}, config.train_limit, config.train_limit_mode)
-    return {t: augment(t, fixed_subset(data[t], limits[t], t, "train"), config.augmentation)
-            for t in config.tasks}
+    out = {t: augment(t, fixed_subset(data[t], limits[t], t, "train"), config.augmentation, folder)
+           for t in config.tasks}
+    for name, ratio in config.extra_data:
+        task = EXTRA[name].task
+        wanted = max(1, round(ratio * len(out[task])))
+        pool = load_extra(name, folder, limit=20 * wanted)
+        out[task] = out[task] + fixed_subset(pool, wanted, name, "train")
+    return out
 
 
 def dev_data(config: ExperimentConfig, folder: str | Path) -> dict[str, list[Example]]:

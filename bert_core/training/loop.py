@@ -204,7 +204,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     sizes = {t: len(examples) for t, examples in train.items()}
     schedule = schedule_for(config, train, seed)
     scheduler = lr_schedule(optimizer, config, schedule.total_steps)
-    extensions = extensions_for(config, model, train)
+    extensions = extensions_for(config, model, train, seed)
     modules = {name: module for extension in extensions for name, module in extension.modules().items()}
 
     def stream(name: str, task: str, examples: Sequence[Example]) -> TaskStream:

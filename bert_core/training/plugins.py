@@ -3,42 +3,58 @@ the loop calls them (``bert_core.training.hooks``).
 
 Order matters where two act at one point: the ranking loss replaces STS's source before
 SMART wraps the sources that go through a head; balancing makes the terms, and fixed task
-weights scale them, before SMART adds its penalties to them. A new extension is its module plus one line here.
+weights scale them, before SMART adds its penalties to them. EDA comes last: it wraps
+whatever batch loss the others made (SMART's included), so that every one of them sees
+the epoch's variants. A new extension is its module plus one line here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.data import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.balancing import LossBalancing, TaskWeights
 from bert_core.training.config import ExperimentConfig
+from bert_core.training.eda import EdaAugmentation, Synonyms
 from bert_core.training.hooks import Extension
 from bert_core.training.pcgrad import SurgeryExtension
 from bert_core.training.ranking import RankingLoss
 from bert_core.training.smart import SmartExtension
 
-__all__ = ["PLUGINS", "extensions_for"]
+__all__ = ["PLUGINS", "extensions_for", "synonyms_for"]
 
-Factory = Callable[[ExperimentConfig, MultitaskBERT, Mapping[str, Sequence[Example]]], Extension | None]
+# (config, the freshly built model, the training data, the run's seed) -> the extension or None
+Factory = Callable[[ExperimentConfig, MultitaskBERT, Mapping[str, Sequence[Example]], int], Extension | None]
 
 PLUGINS: dict[str, Factory] = {
-    "ranking": lambda config, model, train: (
+    "ranking": lambda config, model, train, seed: (
         RankingLoss(config.name, train["sts"], config.ranking_epochs) if config.ranking_epochs else None),
-    "balancing": lambda config, model, train: (
+    "balancing": lambda config, model, train, seed: (
         LossBalancing(config.loss_balancing, config.tasks, config.dwa_temperature, config.dwa_window)
         if config.loss_balancing != "sum" else None),
-    "weights": lambda config, model, train: (
+    "weights": lambda config, model, train, seed: (
         TaskWeights(dict(config.task_weights)) if config.task_weights else None),
-    "smart": lambda config, model, train: (
+    "smart": lambda config, model, train, seed: (
         SmartExtension(model, config.smart_settings) if config.smart_settings else None),
-    "pcgrad": lambda config, model, train: SurgeryExtension(model) if config.pcgrad else None,
+    "pcgrad": lambda config, model, train, seed: SurgeryExtension(model) if config.pcgrad else None,
+    "eda": lambda config, model, train, seed: (
+        EdaAugmentation(synonyms_for(config, model), seed, config.eda_alpha, config.eda_share)
+        if config.eda_alpha else None),
 }
 
 
+def synonyms_for(config: ExperimentConfig, model: MultitaskBERT) -> Synonyms:
+    """EDA's synonyms in the space of ``model``'s input word embeddings as built (the
+    checkpoint's: the factories run before any training or resumed checkpoint)."""
+    vocab = Tokenizer.from_pretrained(config.checkpoint).vocab
+    return Synonyms(vocab, model.bert.embeddings.word_embedding.weight)
+
+
 def extensions_for(config: ExperimentConfig, model: MultitaskBERT,
-                   train: Mapping[str, Sequence[Example]]) -> list[Extension]:
-    """The extensions ``config`` turns on, built for ``model`` and its training data."""
-    built = (make(config, model, train) for make in PLUGINS.values())
+                   train: Mapping[str, Sequence[Example]], seed: int = 0) -> list[Extension]:
+    """The extensions ``config`` turns on, built for ``model``, its training data and the
+    run's seed."""
+    built = (make(config, model, train, seed) for make in PLUGINS.values())
     return [extension for extension in built if extension is not None]
