@@ -51,6 +51,8 @@ SLOW = pytest.mark.slow
     ("simultaneous", 3, {"adapters": "pal+low_rank+houlsby+top"}),
     pytest.param("simultaneous", 5, {"adapters": "houlsby", "mode": "pretrain", "curriculum": "hybrid"},
                  marks=SLOW),
+    # EDA's variants are drawn by (seed, epoch, id): a resumed run draws the same ones
+    ("simultaneous", 3, {"eda_alpha": 0.3, "eda_share": 1.0}),
     pytest.param("round_robin", 7, {}, marks=SLOW),
     pytest.param("simultaneous", 3, {"pair_encoding": "cross"}, marks=SLOW),
     # killed in the ranking epoch: the positives' stream resumes where it was
