@@ -14,6 +14,7 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
     10         10         report 003's adapters (Table 5)                   sbert-heads-mean
+    12         12         EDA on SST at two strengths                       cpu-best
 
 A table is ``pinned`` while its committed runs are those of the small cpu caps
 (``profiles.SMALL_CPU_CAPS``): in ``cpu`` its configs carry those caps
@@ -177,6 +178,9 @@ GRID: tuple[Table, ...] = (
     Table("10", "10", "report 003's adapters on its own model (Table 5), fine-tuned with the encoder; "
           "its best combination over a frozen encoder",
           _seeds(["sbert-heads-mean", *_ADAPTERS], _THREE), baseline="sbert-heads-mean"),
+    Table("12", "12", "EDA on SST, on the fly, at two strengths, on cpu-best",
+          _seeds(["cpu-best", "eda", "eda-strong"], _THREE), baseline="cpu-best",
+          to_come=frozenset({"eda", "eda-strong"})),
 )
 
 

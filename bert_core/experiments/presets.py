@@ -111,6 +111,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the final model is that recipe, under its own name so that its stored result carries
     # the test-student predictions the submission files are written from
     "final": dict(_HEADLINE),
+    # notebook 12: EDA on the fly for SST (bert_core.training.eda) on cpu-best: Wei and Zou's
+    # suggested strength for small data (alpha 0.1) and a strong one (0.3), half of the SST
+    # examples replaced by a variant each epoch
+    "eda": {**_CPU_BEST, "eda_alpha": 0.1},
+    "eda-strong": {**_CPU_BEST, "eda_alpha": 0.3},
     # notebook 10: report 003's Table 5, its adapters on its own model (mean pooling, the
     # siamese and cosine_fc heads: sbert-heads-mean), encoder and adapters fine-tuned
     # together; and its best combination over a frozen encoder (the parameter-efficient use)
