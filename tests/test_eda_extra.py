@@ -47,6 +47,12 @@ def test_synonyms_are_the_whole_word_neighbours_above_the_threshold(synonyms):
     assert synonyms.neighbours("story", 1) == [("plot", 0.8)]
 
 
+def test_polarity_swaps_are_the_synonyms_across_the_lexicon(synonyms):
+    assert eda.polarity_swaps(synonyms, ["good"], ["great", "dull"]) == [("good", "great", 1.0),
+                                                                        ("great", "good", 1.0)]
+    assert eda.polarity_swaps(synonyms, ["plot"], ["dull"]) == []
+
+
 def test_synonym_replacement_changes_only_words_with_synonyms(synonyms):
     out = eda.synonym_replacement(SENTENCE, 5, random.Random(0), synonyms)
     assert out == "the story is not great but the acting is dull".split()

@@ -43,8 +43,8 @@ from bert_core.multitask.data import Example, SentimentExample
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.hooks import BatchLoss, Extension, Source
 
-__all__ = ["OPERATIONS", "STOP_WORDS", "NEGATIONS", "Synonyms", "synonym_replacement", "random_insertion",
-           "random_swap", "random_deletion", "eda", "EdaAugmentation"]
+__all__ = ["OPERATIONS", "STOP_WORDS", "NEGATIONS", "Synonyms", "polarity_swaps", "synonym_replacement",
+           "random_insertion", "random_swap", "random_deletion", "eda", "EdaAugmentation"]
 
 OPERATIONS = ("sr", "ri", "rs", "rd")
 # a short English stop list (articles, pronouns, auxiliaries, prepositions, conjunctions)
@@ -95,6 +95,20 @@ class Synonyms:
     def _of(self, word: str) -> tuple[str, ...]:
         """The synonyms of ``word``: its neighbours at or above ``min_cosine``, at most ``k``."""
         return tuple(w for w, c in self.neighbours(word.lower(), self.k) if c >= self.min_cosine)
+
+
+def polarity_swaps(synonyms: Synonyms, positive: Sequence[str], negative: Sequence[str]
+                   ) -> list[tuple[str, str, float]]:
+    """The synonyms that cross a polarity lexicon: ``(word, synonym, cosine)`` for every
+    word of ``positive`` whose synonyms include a word of ``negative``, and the reverse. An
+    SR or RI edit through one of them can flip a sentence's sentiment under a kept label."""
+    opposite = {**dict.fromkeys(positive, frozenset(negative)),
+                **dict.fromkeys(negative, frozenset(positive))}
+    swaps = []
+    for word, other in opposite.items():
+        cosines = dict(synonyms.neighbours(word, synonyms.k))
+        swaps += [(word, s, cosines[s]) for s in synonyms.of(word) if s in other]
+    return swaps
 
 
 def _editable(word: str) -> bool:
