@@ -153,7 +153,8 @@ GRID: tuple[Table, ...] = (
           _seeds(["multitask-baseline", "multitask-round-robin", "cpu-best", "headline"], _THREE),
           baseline="multitask-baseline"),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
-          "at a time", _seeds(_STALL, _ONE, multitask_baseline=_THREE, stall_sts_weight=_THREE),
+          "at a time", _seeds(_STALL, _ONE, multitask_baseline=_THREE, stall_sts_weight=_THREE,
+                                      stall_mean_pooling=_THREE, stall_recipe=_THREE),
           baseline="multitask-baseline", pinned=True, make=stall_config),
     Table("06", "06", "pair encoding, pair heads, pooling, the ranking loss and swap augmentation",
           _seeds(_PAIRS, _THREE), baseline="multitask-baseline", pinned=True),
