@@ -1,6 +1,6 @@
 """The committed grid: which runs each notebook's tables compare, over which seeds, under which caps.
 
-Every results table of notebooks 04-09 is a handful of configs, each run over a few seeds in
+Every results table of notebooks 04-12 is a handful of configs, each run over a few seeds in
 the ``cpu`` profile and committed under ``results/cpu/experiments/``. This module names them
 once, so that the notebooks, the README's results section (``course.readme``) and the batch
 job that (re-)runs them (this module's command line) ask for the same runs:
