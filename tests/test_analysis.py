@@ -303,3 +303,16 @@ def test_category_examples_are_errors_of_the_category_worst_first():
     assert shown["residual"].tolist() == pytest.approx([3.0, 1.5])  # p2 is no error, p3 no overlap
     with pytest.raises(ValueError, match="no category"):
         categories.category_examples(frame, "sts", "negation")
+
+
+def test_the_submission_command_line_refuses_in_one_line(tmp_path, capsys, isolated_outputs):
+    from bert_core.experiments.submission import main
+
+    assert main(["write", "no-such-preset", "--to", str(tmp_path)]) == 2
+    assert "unknown preset 'no-such-preset'" in capsys.readouterr().err
+    assert main(["write", "final", "--profile", "smoke", "--to", str(tmp_path)]) == 2
+    assert "train it first: python -m bert_core.train final --profile smoke" in capsys.readouterr().err
+    write_submission(_fake_run(sample_data_dir()), tmp_path)
+    assert main(["check", str(tmp_path), "--data", str(sample_data_dir())]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sst-test-output.csv: missing" in err
