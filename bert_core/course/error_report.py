@@ -75,10 +75,35 @@ def _bin_names() -> list[str]:
     return [f"({a}, {b}]" for a, b in zip(LENGTH_BINS[:-1], LENGTH_BINS[1:])]
 
 
+# the order the analysis functions give their rows and columns (a stored report's JSON
+# keys are sorted, so the tables are put back in this order)
+_COLUMNS = {
+    "classes": ["precision", "recall", "f1", "support"],
+    "residuals": ["r", "low", "high", "p", "n"],
+    "residual_bins": ["pairs", "mean residual", "se", "over-estimated"],
+    "categories": ["examples", "share", "error rate", "rate outside", "p (rates)", "mean residual", "outside",
+                   "p (residuals)"],
+    "near_misses": ["1 away", "2 away", "3 away", "4 away", "errors", "share one away", "polarity flips"],
+    "paired": ["acc_a", "acc_b", "only A right", "only B right", "r_a", "r_b", "difference", "low", "high",
+               "p", "n"],
+}
+
+
+def _rows(task: str, part: str) -> list[str]:
+    if part == "classes":
+        return [*analysis.class_names(task), "macro", "weighted"]
+    if part == "residuals":
+        return ["label", "words", "characters"]
+    if part == "residual_bins":
+        return _bin_names()
+    return list(categories.CATEGORIES[task])
+
+
 def report_table(report: Mapping[str, Any], task: str, part: str) -> pd.DataFrame:
-    """One part of ``error_report``'s entry for ``task`` as a table: ``classes``,
-    ``residuals``, ``residual_bins`` and ``categories`` by row; ``confusion`` with the class
-    names; ``near_misses`` and ``paired`` as one row."""
+    """One part of ``error_report``'s entry for ``task`` as a table, rows and columns in the
+    order the analysis functions give them: ``classes``, ``residuals``, ``residual_bins``
+    and ``categories`` by row; ``confusion`` with the class names; ``near_misses`` and
+    ``paired`` as one row."""
     entry = report[task]
     if part not in entry:
         raise KeyError(f"the report of {task} has no {part!r}; it has {sorted(entry)}")
@@ -87,5 +112,8 @@ def report_table(report: Mapping[str, Any], task: str, part: str) -> pd.DataFram
         return pd.DataFrame(entry[part], index=pd.Index(names, name="true"),
                             columns=pd.Index(names, name="predicted"))
     if part in ("near_misses", "paired"):
-        return pd.DataFrame([entry[part]])
-    return pd.DataFrame.from_dict(entry[part], orient="index")
+        frame = pd.DataFrame([entry[part]], index=[task])
+    else:
+        frame = pd.DataFrame.from_dict(entry[part], orient="index")
+        frame = frame.loc[[r for r in _rows(task, part) if r in frame.index]]
+    return frame[[c for c in _COLUMNS[part] if c in frame.columns]]
