@@ -276,10 +276,11 @@ pd.DataFrame([vars(e) for e in sts_swap("sts", example)])
 print("available:", list(AUGMENTATIONS))
 
 # %% [markdown]
-# The reports' SST augmentations (back-translation in "A SMARTer minBERT", generated
-# paraphrases in "Maximizing MinBert") fit the same hook, a function
-# `(task, examples) -> examples` added to `AUGMENTATIONS`, but they need a translation or
-# text-generation model, which an offline machine does not have; they are not shipped.
+# The reports' SST augmentations (back-translation and generated paraphrases in
+# "Maximizing MinBert") fit the same hook, a function `(task, examples, folder) ->
+# examples` in `AUGMENTATIONS`: `sst_paraphrases` adds the paraphrases of a cache that a
+# translation or text-generation model of your own fills, which an offline machine does
+# not have. Notebook 12 shows the cache, and EDA, which needs no model.
 #
 # ## 7. The experiments
 #
