@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bert_core.training.eda import NEGATIONS  # one list of negations: EDA never edits them
+
 __all__ = ["NEGATIONS", "PRONOUNS", "CATEGORIES", "words", "jaccard", "categorise", "category_table",
            "category_examples"]
 
-NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "nobody", "neither", "nor", "nowhere",
-                       "without", "hardly", "barely", "cannot"})
 PRONOUNS = frozenset({"i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "he", "him",
                       "his", "himself", "she", "her", "hers", "herself", "we", "us", "our", "ours",
                       "they", "them", "their", "theirs", "one's"})
