@@ -5,7 +5,8 @@
     python -m bert_core.experiments --config my_experiment.json   (or a run's config.json)
 
 ``python -m bert_core.train`` is the same command under the name that the stored
-results' provenance records.
+results' provenance records. Under ``torchrun --nproc_per_node N`` the N processes train
+each seed together (``bert_core.training.distributed``); rank 0 prints and stores.
 
 A user's error is one line on stderr and exit status 2, a diverged run one line and
 status 1 (``bert_core.experiments.cli``); ``--verbose`` shows the traceback too.
@@ -25,6 +26,7 @@ from bert_core.experiments.presets import PRESETS, make_config, preset
 from bert_core.experiments.profiles import PROFILES
 from bert_core.experiments.run import run_experiment
 from bert_core.training.config import ExperimentConfig
+from bert_core.training.distributed import init_from_env
 
 __all__ = ["main"]
 
@@ -93,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:  # ConfigError already; a preset's own check otherwise
         raise ConfigError(str(error)) from None
     assert isinstance(config, ExperimentConfig)
+    world = init_from_env()  # under torchrun: this process's rank; else one process
     result = run_experiment(config, reuse=not args.no_reuse, resume=not args.no_resume)
+    if not world.is_main:
+        return 0
     print(f"{config.name} ({config.profile}), best dev checkpoint per seed:")
     for seed, row in result.seed_metrics().items():
         run = result.runs[seed]

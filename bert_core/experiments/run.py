@@ -11,6 +11,10 @@ changes the numbers and differs from its default: not the name, the seed list, o
 checkpoint cadence; ``bert_core.experiments.store``). ``run_experiment(config)`` reuses a
 stored seed whose hash matches and trains the others (``bert_core.training.loop``);
 ``reuse=False`` trains all of them.
+
+Under ``torchrun`` every process calls ``run_experiment``; they train each seed together
+(``bert_core.training.distributed``), rank 0 stores it, and every rank returns the stored
+result.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bert_core.experiments.store import load_result, store_run, stored_meta
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_weights
 from bert_core.training.config import ExperimentConfig
+from bert_core.training.distributed import current_world
 from bert_core.training.loop import model_for, train_run
 from bert_core.training.run_folder import finish_run, run_dir
 
@@ -54,17 +59,20 @@ def run_experiment(
     if reuse is None:
         reuse = os.environ.get("BERT_CORE_REUSE", "1") != "0"
     device = torch.device(device) if device is not None else profile.device
-    stored = load_result(config) if reuse else None
+    world = current_world()
+    stored = world.broadcast(load_result(config) if reuse and world.is_main else None)
     result = ExperimentResult(config)
     for seed in config.seeds:
         run = stored.runs.get(seed) if stored else None
         if run is None:
             # Retraining (reuse off) must not pick up a finished run's checkpoint.
             run = train_run(config, seed, profile.data_dir, device=device, resume=resume and reuse,
-                            progress=progress, finish=False)
-            run = store_run(config, seed, run)
-            # only now that the record is stored may the run stop being resumable
-            finish_run(run_dir(config, seed))
+                            progress=progress, finish=False, world=world)
+            if world.is_main:
+                run = store_run(config, seed, run)
+                # only now that the record is stored may the run stop being resumable
+                finish_run(run_dir(config, seed))
+            run = world.broadcast(run)
         result.runs[seed] = run
     result.meta = stored_meta(config, result.runs)
     return result

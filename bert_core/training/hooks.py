@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.data import Example
 from bert_core.multitask.model import MultitaskBERT
+from bert_core.training.distributed import SINGLE, World
 from bert_core.training.losses import task_loss
 from bert_core.training.state import TrainingState
 
@@ -61,23 +62,29 @@ class Source:
         examples: what the batches are drawn from.
         loss: the batch loss.
         through_head: the loss reads the task head's outputs (what SMART can smooth).
+        shardable: the loss is a mean of per-example terms, so processes of a data-parallel
+            job may each take a shard of the batch (``bert_core.training.distributed``);
+            False (in-batch negatives): every process computes the whole batch.
     """
 
     stream: str
     examples: Sequence[Example]
     loss: BatchLoss = task_batch_loss
     through_head: bool = True
+    shardable: bool = True
 
 
 @dataclass(frozen=True)
 class Step:
     """What the hooks see of the step being taken: its 0-based global index, its epoch,
-    the run's seed, and the run's state (its history and records)."""
+    the run's seed, the run's state (its history and records), and the processes of a
+    data-parallel job (``SINGLE`` for one)."""
 
     index: int
     epoch: int
     seed: int
     state: TrainingState
+    world: World = SINGLE
 
 
 class Extension:
@@ -97,7 +104,9 @@ class Extension:
 
     def backward(self, terms: Mapping[str, Tensor], step: Step) -> bool:
         """Back-propagate ``terms`` and return True, or return False to leave it to the
-        default (the gradient of their sum). At most one extension of a run does it."""
+        default (the gradient of their sum). At most one extension of a run does it. Under
+        data parallelism (``step.world``) it leaves every gradient summed across the
+        processes, as the default does (``World.sync_gradients``)."""
         return False
 
     def after_step(self, model: MultitaskBERT, step: Step, losses: Mapping[str, Tensor],

@@ -22,6 +22,11 @@ infinite stops the run (``bert_core.training.guard``: ``TrainingDiverged`` namin
 before it can reach a checkpoint or a result: the last checkpoint on disk is the last good
 one. A finished run keeps its checkpoint until ``run_experiment`` has stored its result
 (``finish=False``), so a kill while the predictions are written loses nothing.
+
+Under ``torchrun`` the same loop runs in every process (``bert_core.training.distributed``):
+each computes its shard of every batch, the losses are global means, the gradients are
+summed across processes before the step, and rank 0 alone opens the folder, evaluates,
+checkpoints and writes; the others return a record without the predictions.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.datasets import dev_data, training_data
+from bert_core.training.distributed import SINGLE, World, current_world, step_seed
 from bert_core.training.guard import (
     LossSpikes,
     TrainingDiverged,
@@ -62,7 +68,15 @@ from bert_core.training.guard import (
 from bert_core.training.hooks import Extension, Source, Step, labels_of
 from bert_core.training.memory import PeakMemory
 from bert_core.training.plugins import extensions_for
-from bert_core.training.run_folder import finish_run, latest_path, locked_run, open_run, shown, write_json
+from bert_core.training.run_folder import (
+    finish_run,
+    latest_path,
+    locked_run,
+    open_run,
+    run_dir,
+    shown,
+    write_json,
+)
 from bert_core.training.sampling import Schedule, TaskStream
 from bert_core.training.state import TrainingState
 from bert_core.training.timing import PhaseClock
@@ -127,13 +141,15 @@ def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer, te
                       extensions: Sequence[Extension], step: Step, losses: Mapping[str, Tensor],
                       extras: Mapping[str, dict[str, Tensor]], clock: PhaseClock | None = None) -> None:
     """One update from the per-task terms of a step: an extension's backward (PCGrad) or
-    the gradient of their sum, the optimiser's step, cleared gradients, the after-step hooks
-    (timed as ``backward`` and ``optimiser`` on ``clock``). A NaN or infinite gradient norm
-    raises ``TrainingDiverged`` before the optimiser touches the weights."""
+    the gradient of their sum (summed across the processes of ``step.world``), the
+    optimiser's step, cleared gradients, the after-step hooks (timed as ``backward`` and
+    ``optimiser`` on ``clock``). A NaN or infinite gradient norm raises ``TrainingDiverged``
+    before the optimiser touches the weights."""
     clock = clock or PhaseClock()
     with clock("backward"):
         if not any(extension.backward(terms, step) for extension in extensions):
             sum(terms.values()).backward()  # type: ignore[union-attr]
+            step.world.sync_gradients(model.parameters())
         check_gradients(model)
     with clock("optimiser"):
         optimizer.step()
@@ -173,6 +189,7 @@ def train_run(
     progress: bool = True,
     on_step: Callable[[int], None] | None = None,
     finish: bool = True,
+    world: World | None = None,
 ) -> dict[str, Any]:
     """Train one seed of ``config`` on the course files in ``data``; return its record.
 
@@ -181,22 +198,29 @@ def train_run(
         on_step: called with the global step after each step (the tests kill runs with it).
         finish: drop the resumable checkpoint at the end (``finish_run``); False leaves it
             to the caller, after it has stored the record (``run_experiment``).
+        world: the processes of a data-parallel job (default: the initialised process
+            group's, else one). Ranks other than 0 return ``{"rank": r, "world_size": N}``.
     """
     device = torch.device(device)
+    world = world or current_world()
     train, dev, test = read_run_data(config, data)  # every input checked before the folder is touched
-    with locked_run(config, seed):
-        return _train(config, seed, data, device, resume, progress, on_step, finish, train, dev, test)
+    with locked_run(config, seed) if world.is_main else nullcontext():
+        return _train(config, seed, data, device, resume, progress and world.is_main, on_step, finish,
+                      train, dev, test, world)
 
 
 def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.device, resume: bool,
            progress: bool, on_step: Callable[[int], None] | None, finish: bool,
-           train: dict[str, list[Example]], dev: dict[str, list[Example]], test: dict[str, list[Example]]
-           ) -> dict[str, Any]:
-    folder, resuming = open_run(config, seed, resume)
+           train: dict[str, list[Example]], dev: dict[str, list[Example]], test: dict[str, list[Example]],
+           world: World = SINGLE) -> dict[str, Any]:
+    main = world.is_main
+    folder, resuming = open_run(config, seed, resume) if main else (run_dir(config, seed), False)
+    resuming = world.broadcast(resuming)  # the others wait here until rank 0 has opened the folder
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
 
     torch.manual_seed(seed)
     model = model_for(config).to(device)
+    world.broadcast_parameters(model)
     trainable = [p for p in model.parameters() if p.requires_grad]
     shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
     optimizer = AdamW(parameter_groups(model, config), lr=config.learning_rate,
@@ -239,6 +263,8 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
             check_weights(model)
         except TrainingDiverged as error:
             raise diverged(error, f"before the checkpoint of step {state.step}") from None
+        if not main:
+            return started
         # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
         state.wall_seconds += time.perf_counter() - started
         state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
@@ -266,12 +292,17 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                        desc=f"{config.name} seed {seed} epoch {epoch + 1}/{config.epochs}", leave=False)
             try:  # a stopped run clears its bar, so an error message starts its own line
                 while state.step < epoch_end:
-                    step = Step(state.step, epoch, seed, state)
+                    step = Step(state.step, epoch, seed, state, world)
+                    if world.size > 1:  # each rank its own dropout masks, the same ones on resume
+                        torch.manual_seed(step_seed(seed, state.step, world.rank))
                     losses, extras = {}, {}
                     with autocast, clock("forward"):
                         for task in plan.step_tasks[step.index - epoch_start]:
-                            losses[task], extras[task] = sources[task].loss(model, tokenizer, task,
-                                                                            draw(task, sources[task]), device)
+                            source = sources[task]
+                            batch, weight = world.shard(draw(task, source), source.shardable)
+                            loss, extra = source.loss(model, tokenizer, task, batch, device)
+                            losses[task] = world.global_mean(loss, weight)
+                            extras[task] = {k: world.global_mean(v, weight) for k, v in extra.items()}
                     where = f"at step {step.index + 1} (epoch {epoch + 1})"
                     try:
                         check_losses(losses)
@@ -302,17 +333,21 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
             except TrainingDiverged as error:
                 raise diverged(error, f"at the end of epoch {epoch + 1}") from None
             with clock("evaluation"):
-                metrics, dev_predictions = evaluate_on(model, tokenizer, dev, config, device, progress)
+                evaluated = evaluate_on(model, tokenizer, dev, config, device, progress) if main else None
+            metrics, dev_predictions = world.broadcast(evaluated)
             overall = overall_score(metrics)
             state.epochs.append({"epoch": epoch + 1, "step": state.step, "dev": metrics, "overall": overall,
                                  "train_loss": state.mean_losses(config.tasks, epoch_start)})
             if overall > state.best_overall:
                 state.best_overall, state.best_epoch, state.best = overall, epoch + 1, metrics
                 state.dev_predictions = dev_predictions
-                with clock("checkpoint"):
-                    save_weights(model, folder / "best.safetensors")
+                if main:
+                    with clock("checkpoint"):
+                        save_weights(model, folder / "best.safetensors")
             started = save(started)
 
+    if not main:
+        return {"rank": world.rank, "world_size": world.size}
     load_weights(model, folder / "best.safetensors")
     with clock("prediction"):
         test_predictions = _write_predictions(model, tokenizer, config, dev, test,
@@ -324,7 +359,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
         # the total above stops at the last checkpoint; the phases also count the prediction files
         "phase_seconds": clock.rounded(),
         "peak_memory_mb": round(max(state.peak_memory_mb, memory.peak_mb), 1),
-        "memory_kind": memory.kind, "device": str(device),
+        "memory_kind": memory.kind, "device": str(device), "world_size": world.size,
         "trainable_parameters": model.num_parameters(trainable_only=True),
         "total_parameters": model.num_parameters(),
         "steps_per_epoch": schedule.plan(0).steps,

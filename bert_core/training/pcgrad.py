@@ -20,6 +20,13 @@ shared update Σ_i g_i' = Σ_j w_j g_j is then one weighted sum of the task grad
 no copies of them: what PCGrad adds to a training step is T gradient buffers and one T × T
 matrix product (``GradientSurgery``).
 
+Data parallelism (``bert_core.training.distributed``): the rule is defined on the task
+gradients of the whole batch. Each process's g_i^r is the gradient of its share of task i's
+loss, and g_i = Σ_r g_i^r; the projection is not linear in g, so projecting each
+process's g_i^r and summing the results is *not* PCGrad. ``GradientSurgery`` therefore sums
+the T × P matrix of per-task gradients across the processes first (one all-reduce of T
+buffers instead of one) and projects the sums: every process computes the same update.
+
 Taught in notebook 09.
 """
 
@@ -32,6 +39,7 @@ from itertools import combinations
 import torch
 from torch import Tensor, nn
 
+from bert_core.training.distributed import SINGLE, World
 from bert_core.training.hooks import Extension, Step
 
 __all__ = ["SurgeryExtension", "project_conflicting", "surgery_weights", "parameter_groups",
@@ -105,7 +113,9 @@ class GradientSurgery:
     written back; the heads keep the gradients their own task gave them.
 
     ``backward`` returns the cosine between every two tasks' gradients before projection,
-    for the whole encoder (``"all"``) and per layer group.
+    for the whole encoder (``"all"``) and per layer group. Under ``world`` of N > 1 the
+    per-task gradients are summed across the processes before the projection, and the
+    heads' gradients after it: every gradient ends summed, as the loop's default leaves it.
     """
 
     def __init__(self, model: nn.Module):
@@ -113,13 +123,16 @@ class GradientSurgery:
         self.groups = parameter_groups(model)
         self.names = [n for names in self.groups.values() for n in names]
         self.params = [named[n] for n in self.names]
+        shared = set(self.names)
+        self.others = [p for n, p in named.items() if n not in shared]  # the heads, their own gradients
         self.group_sizes = {g: sum(named[n].numel() for n in names) for g, names in self.groups.items()}
 
-    def backward(self, terms: Mapping[str, Tensor], generator: torch.Generator | None = None
-                 ) -> dict[str, dict[str, float]]:
+    def backward(self, terms: Mapping[str, Tensor], generator: torch.Generator | None = None,
+                 world: World = SINGLE) -> dict[str, dict[str, float]]:
         params = [p for p in self.params if p.requires_grad]
         if len(terms) < 2 or not params:  # nothing to project: the plain sum
             sum(terms.values()).backward()  # type: ignore[union-attr]
+            world.sync_gradients([*self.params, *self.others])
             return {}
         tasks = list(terms)
         total = sum(p.numel() for p in self.params)
@@ -132,6 +145,8 @@ class GradientSurgery:
                     grads[i, offset:offset + p.numel()] = p.grad.reshape(-1)
                     p.grad = None
                 offset += p.numel()
+        world.all_reduce_(grads)  # g_i = Σ_r g_i^r: the rule projects the whole batch's gradients
+        world.sync_gradients(self.others)
         stats, gram, offset = {}, torch.zeros(len(tasks), len(tasks), dtype=torch.float64), 0
         for group, size in self.group_sizes.items():
             block = grads[:, offset:offset + size]
@@ -169,7 +184,7 @@ class SurgeryExtension(Extension):
 
     def backward(self, terms: Mapping[str, Tensor], step: Step) -> bool:
         order = torch.Generator().manual_seed(zlib.crc32(f"{step.seed}/pcgrad/{step.index}".encode()))
-        cosines = self.surgery.backward(terms, order)
+        cosines = self.surgery.backward(terms, order, step.world)
         rows = step.state.record("gradients")
         rows.extend([step.index + 1, group, pair, c]
                     for group, pairs in cosines.items() for pair, c in pairs.items())

@@ -37,7 +37,7 @@ PLUGINS: dict[str, Factory] = {
     "weights": lambda config, model, train, seed: (
         TaskWeights(dict(config.task_weights)) if config.task_weights else None),
     "smart": lambda config, model, train, seed: (
-        SmartExtension(model, config.smart_settings) if config.smart_settings else None),
+        SmartExtension(model, config.smart_settings, seed) if config.smart_settings else None),
     "pcgrad": lambda config, model, train, seed: SurgeryExtension(model) if config.pcgrad else None,
     "eda": lambda config, model, train, seed: (
         EdaAugmentation(synonyms_for(config, model), seed, config.eda_alpha, config.eda_share)

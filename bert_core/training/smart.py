@@ -51,9 +51,11 @@ Settings: ``SMART_SETTINGS`` (the paper's, and those of "A SMARTer minBERT" 4.3 
 from __future__ import annotations
 
 import copy
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from typing import Any
 
 import torch
@@ -70,6 +72,7 @@ from bert_core.training.losses import task_loss
 __all__ = ["SmartExtension", "SMART_LOSSES", "SMART_DROPOUT",
            "RandomDraws", "SmartSettings", "SMART_SETTINGS",
            "smart_settings", "divergence", "adversarial_perturbation", "adversarial_regulariser",
+           "example_noise",
            "per_token_unit", "random_corner", "divergence_along", "MomentumTeacher", "Smart"]
 
 SMART_LOSSES = ("symkl", "kl", "kl_then_symkl")
@@ -187,14 +190,18 @@ def _forms(loss: str) -> tuple[str, str]:
 
 
 def adversarial_perturbation(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
-                             settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
+                             settings: SmartSettings, mask: Tensor | None = None,
+                             start: Tensor | None = None) -> Tensor:
     """The perturbation δ (``[N, T, C]``, detached) that SMART's ascent finds for one batch:
     ``f`` maps input embeddings to outputs, ``clean`` is ``f(embeds)``, ``mask`` ``[N, T]``
-    marks the real tokens (padding is not perturbed). The random start draws from torch's
-    global generator (saved in checkpoints)."""
+    marks the real tokens (padding is not perturbed). The random start is σ · ``start``
+    (standard normal draws, ``example_noise`` in training), else σ · a draw from torch's
+    global generator."""
     ascent_form = _forms(settings.loss)[0]
     keep = mask.unsqueeze(-1).to(embeds.dtype) if mask is not None else torch.ones_like(embeds[..., :1])
-    delta = torch.randn(embeds.shape, device=embeds.device, dtype=embeds.dtype) * settings.sigma * keep
+    if start is None:
+        start = torch.randn(embeds.shape, device=embeds.device, dtype=embeds.dtype)
+    delta = start.to(embeds) * settings.sigma * keep
     x, target = embeds.detach(), clean.detach()
     for _ in range(settings.ascent_steps):
         delta.requires_grad_(True)
@@ -205,11 +212,25 @@ def adversarial_perturbation(f: Callable[[Tensor], Tensor], embeds: Tensor, clea
 
 
 def adversarial_regulariser(f: Callable[[Tensor], Tensor], embeds: Tensor, clean: Tensor, kind: str,
-                            settings: SmartSettings, mask: Tensor | None = None) -> Tensor:
+                            settings: SmartSettings, mask: Tensor | None = None,
+                            start: Tensor | None = None) -> Tensor:
     """R_s for one batch: ℓ_s(f(x + δ), f(x)) at the ``adversarial_perturbation`` δ, with
     gradients reaching the model through both outputs (arguments as there)."""
-    delta = adversarial_perturbation(f, embeds, clean, kind, settings, mask)
+    delta = adversarial_perturbation(f, embeds, clean, kind, settings, mask, start)
     return divergence(kind, f(embeds + delta), clean, _forms(settings.loss)[1])
+
+
+def example_noise(keys: Sequence[str], mask: Tensor, width: int) -> Tensor:
+    """Standard normal draws ``[N, T, width]`` (float32, on ``mask``'s device) whose row i is
+    a function of ``keys[i]`` alone: its real tokens (``mask`` ``[N, T]``) get the first draws
+    of a generator seeded by the key, the padding 0. A batch split across processes, or
+    padded to another length, gets the same draws per example (``distributed``)."""
+    noise = torch.zeros(*mask.shape, width)
+    real = mask.bool().cpu()
+    for i, key in enumerate(keys):
+        generator = torch.Generator().manual_seed(zlib.crc32(key.encode()))
+        noise[i, real[i]] = torch.randn(int(real[i].sum()), width, generator=generator)
+    return noise.to(mask.device, non_blocking=True)
 
 
 def per_token_unit(direction: Tensor) -> Tensor:
@@ -263,11 +284,13 @@ class Smart:
         return self.settings.dropout == "shared"
 
     def penalties(self, model: MultitaskBERT, batch: TaskBatch, embeds: Tensor, outputs: Tensor,
-                  draws: tuple[RandomDraws, RandomDraws] | None = None) -> dict[str, Tensor]:
+                  draws: tuple[RandomDraws, RandomDraws] | None = None,
+                  start: Tensor | None = None) -> dict[str, Tensor]:
         """``adversarial`` (R_s) and ``bregman`` (D_Breg) of a batch whose clean ``outputs``
         were computed from ``embeds``; unweighted. With shared dropout, ``draws`` are the
         generators' states before the clean pass's ``embed`` and before its encoder: the
-        perturbed passes replay the second, the momentum copy (in train mode) the first."""
+        perturbed passes replay the second, the momentum copy (in train mode) the first.
+        ``start``: the ascent's random start before σ (``adversarial_perturbation``)."""
         if self.shares_dropout and draws is None:
             raise ValueError("SMART with shared dropout needs the random draws of the clean pass "
                              "(RandomDraws.capture before model.embed and before model.head_outputs)")
@@ -281,7 +304,7 @@ class Smart:
                     return model.head_outputs(batch, e)
 
             out["adversarial"] = adversarial_regulariser(f, embeds, outputs, kind, self.settings,
-                                                         batch.attention_mask)
+                                                         batch.attention_mask, start)
         if self.teacher is not None:
             with torch.no_grad():
                 if self.shares_dropout:
@@ -293,7 +316,7 @@ class Smart:
             out["bregman"] = divergence(kind, outputs, anchor, _forms(self.settings.loss)[1])
         return out
 
-    def outputs_and_penalties(self, model: MultitaskBERT, batch: TaskBatch
+    def outputs_and_penalties(self, model: MultitaskBERT, batch: TaskBatch, start: Tensor | None = None
                               ) -> tuple[Tensor, dict[str, Tensor]]:
         """The training path of a batch: its clean outputs (embed, then encode and the head)
         and their ``penalties``, with the random draws shared dropout needs."""
@@ -302,7 +325,7 @@ class Smart:
         before_encoder = RandomDraws.capture(batch.input_ids.device) if self.shares_dropout else None
         outputs = model.head_outputs(batch, embeds)
         draws = (before_embed, before_encoder) if self.shares_dropout else None
-        return outputs, self.penalties(model, batch, embeds, outputs, draws)  # type: ignore[arg-type]
+        return outputs, self.penalties(model, batch, embeds, outputs, draws, start)  # type: ignore[arg-type]
 
     def weighted(self, penalties: Mapping[str, Tensor]) -> Tensor:
         """λ_s R_s + μ D_Breg."""
@@ -317,23 +340,32 @@ class Smart:
 class SmartExtension(Extension):
     """SMART as a training plug-in: every batch that goes through its task head gets R_s
     and D_Breg (recorded per step as ``"smart"``), its term gains λ_s R_s + μ D_Breg, and the
-    momentum copy follows each optimiser step (and is saved in each checkpoint)."""
+    momentum copy follows each optimiser step (and is saved in each checkpoint).
+
+    The ascent's random start of an example is drawn from (seed, epoch, task, example id)
+    (``example_noise``), like EDA's variants: it needs no state in a checkpoint, and a batch
+    split across processes starts from the same point as in one process."""
 
     records = ("smart",)
 
-    def __init__(self, model: MultitaskBERT, settings: SmartSettings):
+    def __init__(self, model: MultitaskBERT, settings: SmartSettings, seed: int = 0):
         self.smart = Smart(model, settings)
+        self.seed = seed
 
     def batch_loss(self, model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
-                   device: torch.device) -> tuple[Tensor, dict[str, Tensor]]:
+                   device: torch.device, epoch: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
         """The task loss of a batch, and SMART's penalties of it."""
         labels = torch.tensor(labels_of(examples), device=device)
         batch = model.task_batch(tokenizer, task, examples, device)
-        outputs, penalties = self.smart.outputs_and_penalties(model, batch)
+        keys = [f"smart:{self.seed}:{epoch}:{task}:{e.id}" for e in examples]
+        if batch.layout == "separate":  # rows: the first sentences, then the second ones
+            keys = [f"{k}:a" for k in keys] + [f"{k}:b" for k in keys]
+        start = example_noise(keys, batch.attention_mask, model.bert.config.hidden_size)
+        outputs, penalties = self.smart.outputs_and_penalties(model, batch, start)
         return task_loss(task, outputs, labels), penalties
 
     def source(self, task: str, epoch: int, source: Source) -> Source:
-        return replace(source, loss=self.batch_loss) if source.through_head else source
+        return replace(source, loss=partial(self.batch_loss, epoch=epoch)) if source.through_head else source
 
     def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
               terms: dict[str, Tensor]) -> dict[str, Tensor]:
