@@ -97,26 +97,55 @@ CASES = {
 }
 
 
+def _train_each(configs: list) -> list[dict]:
+    """Train seed 0 of each config in turn (every rank of a job runs this)."""
+    return [train_run(config, 0, sample_data_dir(), "cpu", True, False) for config in configs]
+
+
+@pytest.fixture(scope="module")
+def runs(still_checkpoint, tmp_path_factory) -> dict[str, dict]:
+    """Each case trained by one process, by two (one job for all cases: a job's start costs
+    more than its tiny runs) and, plain only, by three. Batches of 5 split 2 / 3, and each
+    epoch's last batch of 2 split 1 / 1, or 0 / 1 / 1 over three ranks."""
+    from bert_core.experiments import make_config
+
+    folder = tmp_path_factory.mktemp("distributed")
+    settings = dict(checkpoint=str(still_checkpoint), epochs=2, batch_size=5, max_length=32, train_limit=12,
+                    dev_limit=10, checkpoint_every=2, predict_test=False, finetune_lr=1e-3, **NO_DROPOUT)
+
+    def configs(suffix: str, cases: list[str]) -> list:
+        return [make_config(f"{case}-{suffix}", "smoke", **{**settings, **CASES[case]}) for case in cases]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BERT_CORE_RUNS", str(folder / "runs"))
+        patch.setenv("BERT_CORE_RESULTS", str(folder / "results"))
+        out: dict[str, dict] = {}
+        for config, record in zip(configs("one", list(CASES)), _train_each(configs("one", list(CASES)))):
+            out[config.name] = {"record": record, "weights": _weights(config)}
+        ranks = run_in_processes(2, _train_each, configs("two", list(CASES)))
+        for i, config in enumerate(configs("two", list(CASES))):
+            out[config.name] = {"record": ranks[0][i], "other": ranks[1][i], "weights": _weights(config)}
+        ranks = run_in_processes(3, _train_each, configs("three", ["plain"]))
+        (config,) = configs("three", ["plain"])
+        out[config.name] = {"record": ranks[0][0], "other": ranks[2][0], "weights": _weights(config)}
+    return out
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", list(CASES))
-def test_two_processes_end_with_the_weights_of_one(still_run, isolated_outputs, case):
-    # batches of 5 split 2 / 3, and each epoch's last batch of 2 split 1 / 1
-    options = {"batch_size": 5, **CASES[case]}
-    one = still_run(f"{case}-one", **options)
-    two = still_run(f"{case}-two", **options)
-    alone = train_run(one, 0, sample_data_dir(), progress=False)
-    records = run_in_processes(2, train_run, two, 0, sample_data_dir(), "cpu", True, False)
-    assert records[1] == {"rank": 1, "world_size": 2}
-    together = records[0]
-    assert together["world_size"] == 2 and alone["world_size"] == 1
-    _assert_same_weights(_weights(one), _weights(two))
+@pytest.mark.parametrize("case", [*CASES, "plain@3"])
+def test_processes_end_with_the_weights_of_one(runs, case):
+    case, _, n = case.partition("@")
+    alone, together = runs[f"{case}-one"], runs[f"{case}-{'three' if n == '3' else 'two'}"]
+    size = int(n or 2)
+    assert together["other"] == {"rank": size - 1, "world_size": size}
+    assert together["record"]["world_size"] == size and alone["record"]["world_size"] == 1
+    _assert_same_weights(alone["weights"], together["weights"])
     # the losses the records keep are the global batch means, as one process computes them
-    for a, b in zip(alone["losses"], together["losses"]):
+    for a, b in zip(alone["record"]["losses"], together["record"]["losses"], strict=True):
         assert a[:2] == b[:2] and b[2] == pytest.approx(a[2], abs=1e-4)
-    for name in ("smart", "gradients"):
-        if name in alone:
-            assert len(alone[name]) == len(together[name])
-            for a, b in zip(alone[name], together[name]):
+    for name in ("smart", "gradients"):  # SMART's penalties, PCGrad's cosines
+        if name in alone["record"]:
+            for a, b in zip(alone["record"][name], together["record"][name], strict=True):
                 assert a[:-1] == b[:-1] and b[-1] == pytest.approx(a[-1], rel=1e-3, abs=1e-6)
 
 

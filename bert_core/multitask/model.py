@@ -36,6 +36,7 @@ from torch import Tensor, nn
 
 from bert_core.bert.model import BertModel, EncoderAdapters
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.device import to_device
 from bert_core.multitask.adapters import TaskAdapters, adapter_methods, adapter_size
 from bert_core.multitask.data import Example, sentence_pairs, sentences
 from bert_core.multitask.heads import HEADS, build_head, head_encoding
@@ -251,26 +252,27 @@ class MultitaskBERT(nn.Module):
         """The separately encoded embeddings ``u, v`` (``[B, C]`` each) of a batch of pairs."""
         firsts, seconds = sentence_pairs(examples)
         first, second = tokenizer(firsts), tokenizer(seconds)
-        return self.encode_pair(first["input_ids"].to(device), first["attention_mask"].to(device),
-                                second["input_ids"].to(device), second["attention_mask"].to(device), task)
+        tensors = (first["input_ids"], first["attention_mask"], second["input_ids"], second["attention_mask"])
+        return self.encode_pair(*(to_device(t, device) for t in tensors), task)
 
     def task_batch(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
                    device: torch.device | str = "cpu") -> TaskBatch:
-        """Tokenize a batch of ``task``'s examples in the layout its encoding needs."""
+        """Tokenize a batch of ``task``'s examples in the layout its encoding needs (copied to
+        ``device`` without blocking the host on CUDA: ``bert_core.device.to_device``)."""
         kind = TASKS[task].kind
         if kind == "sentiment":
             batch = tokenizer(sentences(examples))
-            return TaskBatch(task, "single", batch["input_ids"].to(device),
-                             batch["attention_mask"].to(device))
+            return TaskBatch(task, "single", to_device(batch["input_ids"], device),
+                             to_device(batch["attention_mask"], device))
         firsts, seconds = sentence_pairs(examples)
         if self.pair_encoding[kind] == "cross":
             # one sequence per pair; the tokenizer truncates the longer sentence first
             batch = tokenizer(firsts, seconds)
-            return TaskBatch(task, "cross", batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                             batch["token_type_ids"].to(device))
+            return TaskBatch(task, "cross", *(to_device(batch[k], device)
+                                              for k in ("input_ids", "attention_mask", "token_type_ids")))
         first, second = tokenizer(firsts), tokenizer(seconds)
-        return TaskBatch(task, "separate", _stacked(first["input_ids"], second["input_ids"]).to(device),
-                         _stacked(first["attention_mask"], second["attention_mask"]).to(device))
+        ids, mask = (_stacked(first[k], second[k]) for k in ("input_ids", "attention_mask"))
+        return TaskBatch(task, "separate", to_device(ids, device), to_device(mask, device))
 
     def padded_lengths(self, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
                        chunk: int = 512) -> list[int]:

@@ -30,12 +30,14 @@ from bert_core.training.losses import LOSS_BALANCINGS
 from bert_core.training.sampling import CURRICULA, ONE_TASK_SAMPLINGS, SAMPLINGS
 from bert_core.training.smart import SMART_SETTINGS, SmartSettings, smart_settings
 
-__all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES", "POOLER_INITS"]
+__all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES", "POOLER_INITS",
+           "PRECISIONS"]
 
 MODES = ("pretrain", "finetune")
 STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
 LIMIT_MODES = ("per_task", "total")
+PRECISIONS = ("auto", "fp32", "bf16")
 POOLER_INITS = ("pretrained", "reset")
 
 
@@ -121,10 +123,14 @@ class ExperimentConfig:
     smart: str | None = None
     smart_options: tuple[tuple[str, Any], ...] = ()
     pcgrad: bool = False  # project conflicting gradients (bert_core.pcgrad)
+    # "auto": bf16 autocast on CUDA, fp32 elsewhere; "bf16" or "fp32" on any device
+    # (bert_core.device)
+    precision: str = "auto"
     # Bookkeeping (not part of the hash)
     seeds: tuple[int, ...] = (0,)
     checkpoint_every: int | None = None  # steps between resumable checkpoints; epoch ends always
     predict_test: bool = True  # also write test-student prediction files
+    compile: bool = False  # torch.compile the encoder (the same numbers to float tolerance)
 
     def __post_init__(self) -> None:
         # Accept friendly types (lists, a dict of heads, one seed) and store hashable ones.
@@ -228,6 +234,7 @@ class ExperimentConfig:
         choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
         choose("curriculum", self.curriculum, (None, *CURRICULA))
         choose("train_limit_mode", self.train_limit_mode, LIMIT_MODES)
+        choose("precision", self.precision, PRECISIONS)
         if self.curriculum is not None and self.sampling != "simultaneous":
             raise ConfigError(f"ExperimentConfig({self.name!r}): curriculum={self.curriculum!r} decides "
                              "which tasks each step trains; leave sampling at 'simultaneous'")
@@ -344,7 +351,7 @@ class ExperimentConfig:
         new option added later, at a default that keeps today's behaviour, leaves the
         stored results valid.
         """
-        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size",
+        ignored = {"name", "seeds", "checkpoint_every", "predict_test", "eval_batch_size", "compile",
                    "pretrain_lr" if self.mode == "finetune" else "finetune_lr"}  # the unused lr
         defaults = {f.name: f.default for f in fields(self)}
         values = {k: v for k, v in self.to_dict().items()

@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.device import autocast_for, compiled
 from bert_core.errors import DataError
 from bert_core.multitask.data import DataWarning, Example, load_task, task_file
 from bert_core.multitask.evaluate import (
@@ -221,6 +222,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     torch.manual_seed(seed)
     model = model_for(config).to(device)
     world.broadcast_parameters(model)
+    compiled(model, config.compile)
     trainable = [p for p in model.parameters() if p.requires_grad]
     shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
     optimizer = AdamW(parameter_groups(model, config), lr=config.learning_rate,
@@ -240,7 +242,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     if resuming:
         state = TrainingState.from_checkpoint(load_checkpoint(folder, model, optimizer, scheduler, modules),
                                               folder)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    autocast = autocast_for(device, config.precision)
     clock = PhaseClock(state.phase_seconds)
 
     def draw(task: str, source: Source) -> list[Example]:
