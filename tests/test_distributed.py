@@ -1,14 +1,14 @@
 """Data-parallel training (``bert_core.training.distributed``): N processes on the gloo
 backend end with the weights of one process that trains the same global batches, plain,
-with PCGrad, with SMART and with the ranking loss; only rank 0 writes; a killed job resumes
-under another number of processes. Runs use the tiny random BERT without any dropout
-(dropout masks are drawn per process, so a run with dropout matches in distribution only)."""
+with PCGrad, with SMART and with the ranking loss and DWA; only rank 0 prints and stores;
+a killed job resumes under another number of processes. Runs use the tiny random BERT
+without any dropout (dropout masks are drawn per process, so a run with dropout matches in
+distribution only)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,32 +17,22 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core.experiments import run_experiment
-from bert_core.experiments.store import load_result
 from bert_core.multitask.data import sample_data_dir
 from bert_core.training.distributed import SINGLE, World, run_in_processes
 from bert_core.training.loop import train_run
 from bert_core.training.run_folder import run_dir
 from bert_core.training.smart import example_noise
 
-NO_DROPOUT = {"hidden_dropout": 0.0, "head_dropout": 0.0}
-
-
-@pytest.fixture(scope="module")
-def still_checkpoint(tiny_checkpoint, tmp_path_factory) -> Path:
-    """The tiny BERT without attention dropout (the configs' fields set the other two)."""
-    folder = tmp_path_factory.mktemp("still-bert")
-    for name in ("model.safetensors", "vocab.txt"):
-        shutil.copy(tiny_checkpoint / name, folder / name)
-    config = json.loads((tiny_checkpoint / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**config, "attention_probs_dropout_prob": 0.0}))
-    return folder
+NO_DROPOUT = {"hidden_dropout": 0.0, "head_dropout": 0.0, "attention_dropout": 0.0}
 
 
 @pytest.fixture
-def still_run(tiny_run, still_checkpoint):
-    """``tiny_run`` configs on the tiny BERT without any dropout."""
-    return lambda name, **options: tiny_run(name, checkpoint=str(still_checkpoint), **{**NO_DROPOUT, **options})
+def still_run(tiny_run):
+    """``tiny_run`` configs without any dropout."""
+    def make(name: str, **options):
+        return tiny_run(name, **{**NO_DROPOUT, **options})
+
+    return make
 
 
 def _weights(config, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -103,14 +93,14 @@ def _train_each(configs: list) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def runs(still_checkpoint, tmp_path_factory) -> dict[str, dict]:
+def runs(tiny_checkpoint, tmp_path_factory) -> dict[str, dict]:
     """Each case trained by one process, by two (one job for all cases: a job's start costs
     more than its tiny runs) and, plain only, by three. Batches of 5 split 2 / 3, and each
     epoch's last batch of 2 split 1 / 1, or 0 / 1 / 1 over three ranks."""
     from bert_core.experiments import make_config
 
     folder = tmp_path_factory.mktemp("distributed")
-    settings = dict(checkpoint=str(still_checkpoint), epochs=2, batch_size=5, max_length=32, train_limit=12,
+    settings = dict(checkpoint=str(tiny_checkpoint), epochs=2, batch_size=5, max_length=32, train_limit=12,
                     dev_limit=10, checkpoint_every=2, predict_test=False, finetune_lr=1e-3, **NO_DROPOUT)
 
     def configs(suffix: str, cases: list[str]) -> list:
@@ -149,19 +139,6 @@ def test_processes_end_with_the_weights_of_one(runs, case):
                 assert a[:-1] == b[:-1] and b[-1] == pytest.approx(a[-1], rel=1e-3, abs=1e-6)
 
 
-@pytest.mark.slow
-def test_rank_zero_alone_stores_and_every_rank_returns_the_stored_result(still_run, isolated_outputs):
-    config = still_run("stored")
-    results = run_in_processes(2, run_experiment, config)
-    stored = load_result(config)
-    assert list(stored.runs) == [0] and stored.runs[0]["world_size"] == 2
-    for result in results:
-        assert result.runs[0]["best"] == stored.runs[0]["best"]
-    folder = run_dir(config, 0)
-    assert sorted(p.name for p in folder.parent.iterdir()) == ["seed-0", "seed-0.lock"]
-    assert json.loads((folder / "metrics.json").read_text())["world_size"] == 2
-
-
 class _Killed(RuntimeError):
     pass
 
@@ -186,28 +163,32 @@ def test_a_killed_job_resumes_under_another_number_of_processes(still_run, isola
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_give_the_one_process_result(still_checkpoint, tmp_path):
-    """The README's command, ``torchrun --nproc_per_node 2 -m bert_core.train``, in smoke."""
-    common = ["multitask-baseline", "--profile", "smoke", "--seeds", "0",
-              "--set", f"checkpoint={still_checkpoint}", "--set", "hidden_dropout=0", "--set", "head_dropout=0",
-              "--set", "train_limit=12", "--set", "dev_limit=10", "--set", "predict_test=false",
-              "--set", "finetune_lr=1e-3"]
+def test_torchrun_two_processes_give_the_one_process_result(tiny_checkpoint, tmp_path):
+    """The README's command, ``torchrun --nproc_per_node 2 -m bert_core.train``, in smoke:
+    the result of one process, printed and stored once (rank 0), in one run folder."""
+    settings = [f"checkpoint={tiny_checkpoint}", "hidden_dropout=0", "head_dropout=0", "attention_dropout=0",
+                "train_limit=12",
+                "dev_limit=10", "predict_test=false", "finetune_lr=1e-3"]
+    common = ["multitask-baseline", "--profile", "smoke", "--seeds", "0"]
+    common += [arg for setting in settings for arg in ("--set", setting)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).with_name("torchrun")
     one = subprocess.run([sys.executable, "-m", "bert_core.train", *common, "--name", "one"],
                          env={**env, "BERT_CORE_RUNS": str(tmp_path / "runs-one")}, capture_output=True,
                          text=True, timeout=600)
     assert one.returncode == 0, one.stderr[-2000:]
-    two = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "bert_core.train", *common,
-                          "--name", "two"], env={**env, "BERT_CORE_RUNS": str(tmp_path / "runs-two")},
-                         capture_output=True, text=True, timeout=600)
+    launch = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "bert_core.train"]
+    two = subprocess.run([*launch, *common, "--name", "two"], capture_output=True, text=True, timeout=600,
+                         env={**env, "BERT_CORE_RUNS": str(tmp_path / "runs-two")})
     assert two.returncode == 0, two.stderr[-2000:]
     assert two.stdout.count("best dev checkpoint per seed") == 1  # rank 0 alone prints
     # smoke results are scratch beside the runs (store.results_dir)
     first = json.loads((tmp_path / "runs-one/results/smoke/experiments/one.json").read_text())
     second = json.loads((tmp_path / "runs-two/results/smoke/experiments/two.json").read_text())
     run_one, run_two = (next(iter(r["payload"]["runs"].values())) for r in (first, second))
-    assert run_two["world_size"] == 2
+    assert list(second["payload"]["runs"]) == ["0"] and run_two["world_size"] == 2  # stored once
+    folders = tmp_path / "runs-two/smoke/two"
+    assert sorted(p.name for p in folders.iterdir()) == ["seed-0", "seed-0.lock"]
     for task, value in run_one["best"].items():
         assert run_two["best"][task] == pytest.approx(value, abs=1e-3)
     _assert_same_weights(load_file(str(tmp_path / "runs-one/smoke/one/seed-0/last.safetensors")),

@@ -185,10 +185,13 @@ class MultitaskBERT(nn.Module):
 
     @classmethod
     def from_pretrained(cls, checkpoint: str | Path, hidden_dropout_prob: float | None = None,
-                        attn_implementation: str = "sdpa", **kwargs) -> MultitaskBERT:
-        overrides = {"attn_implementation": attn_implementation}
+                        attn_implementation: str = "sdpa", attention_probs_dropout_prob: float | None = None,
+                        **kwargs) -> MultitaskBERT:
+        overrides: dict[str, object] = {"attn_implementation": attn_implementation}
         if hidden_dropout_prob is not None:
             overrides["hidden_dropout_prob"] = hidden_dropout_prob
+        if attention_probs_dropout_prob is not None:
+            overrides["attention_probs_dropout_prob"] = attention_probs_dropout_prob
         return cls(BertModel.from_pretrained(checkpoint, **overrides), **kwargs)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor,

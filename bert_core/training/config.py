@@ -63,6 +63,7 @@ class ExperimentConfig:
     heads: tuple[tuple[str, str], ...] = ()  # (task kind, head name) over the baseline heads
     head_layers: int = 3  # hidden blocks of the "mlp" heads ("Maximizing MinBert": 3)
     hidden_dropout: float = 0.1  # inside BERT
+    attention_dropout: float | None = None  # on BERT's attention probabilities; None: the checkpoint's
     head_dropout: float = 0.3  # before each head ("SMART Surgery", 4.3)
     # task adapters (report 003): "pal", "low_rank", "houlsby", "top", or a "+" of them
     # ("low_rank+top"); d_s (None: report 003's 204/768 of the hidden size) and PAL's heads
@@ -184,8 +185,8 @@ class ExperimentConfig:
                 raise ConfigError(f"ExperimentConfig({self.name!r}): {name} must be at least {low}"
                                   f"{none}, got {value}")
 
-        for name in ("hidden_dropout", "head_dropout"):
-            if not 0 <= getattr(self, name) < 1:
+        for name in ("hidden_dropout", "head_dropout", "attention_dropout"):
+            if getattr(self, name) is not None and not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"ExperimentConfig({self.name!r}): {name} is a probability in [0, 1), "
                                   f"got {getattr(self, name)}")
         for name in ("pretrain_lr", "finetune_lr"):

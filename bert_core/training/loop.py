@@ -88,11 +88,13 @@ __all__ = ["TrainingDiverged", "model_for", "parameter_groups", "schedule_for", 
 
 def model_for(config: ExperimentConfig) -> MultitaskBERT:
     """The model ``config`` trains: its checkpoint, heads, pooling, pair encodings and
-    dropout; the pooler drawn afresh (``pooler_init="reset"``: N(0, 0.02), bias 0, BERT's
-    initialisation) and the word embeddings frozen (``train_word_embeddings=False``) when
-    asked. Draws from torch's global generator: seed it first."""
+    dropout (the attention's too, when ``attention_dropout`` is set); the pooler drawn
+    afresh (``pooler_init="reset"``: N(0, 0.02), bias 0, BERT's initialisation) and the
+    word embeddings frozen (``train_word_embeddings=False``) when asked. Draws from torch's
+    global generator: seed it first."""
     model = MultitaskBERT.from_pretrained(
-        config.checkpoint, hidden_dropout_prob=config.hidden_dropout, tasks=config.tasks,
+        config.checkpoint, hidden_dropout_prob=config.hidden_dropout,
+        attention_probs_dropout_prob=config.attention_dropout, tasks=config.tasks,
         heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
         freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
         head_layers=config.head_layers, adapters=config.adapters, adapter_dim=config.adapter_size,
