@@ -13,6 +13,7 @@ bert/           BERT from scratch (the course's part 1)
     model         BertModel: the layers and the pooler
     weights       finding a checkpoint, loading its weights
     optim         AdamW
+    flops         FLOPs of a step, MFU
 multitask/      the multitask model and its tasks (part 2)
     tasks         the task registry: one Task per task
     data          the course's files, the sample set, the download
@@ -29,12 +30,15 @@ training/       the training loop and its extensions
     hooks         the loop's plug-in points
     loop          train_run
     plugins       which extensions a config turns on
-    ranking, balancing, smart, pcgrad    the extensions
-    augmentation  STS swap
+    ranking, balancing, smart, pcgrad, eda    the extensions
+    augmentation, paraphrases   STS swap, SST paraphrases
+    distributed   data parallelism under torchrun
     checkpoint, run_folder, memory       resumable checkpoints, a run's folder, peak memory
 experiments/    profiles, presets, result, store, run (run_experiment), __main__ (the CLI)
 course/         notebook, describe, tables, plots, execute (the main job)
 files           the project's folders and atomic writes (any layer)
+device          precision, copies to a device, torch.compile (any layer)
+errors          the user-facing error types (any layer)
 train           ``python -m bert_core.train``: the CLI under its old name
 """
 

@@ -158,6 +158,11 @@ show_source(adversarial_perturbation)
 # step from it points along the direction in which the output curves fastest (for small
 # δ, ℓ_s ≈ δᵀHδ, and a gradient step from random noise is one step of the power
 # iteration on H). With σ = 0 the ascent finds nothing:
+#
+# (In training, the start of each example is drawn from the run's seed, the epoch and the
+# example's id (`example_noise`), not from torch's global generator: a checkpoint needs no
+# state for it, and a batch split across processes (notebook 13) starts from the same
+# points as in one process. Here, outside training, it is the global generator's.)
 
 # %%
 rows = {}

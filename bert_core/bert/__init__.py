@@ -8,4 +8,5 @@
     model        BertModel: the stack of layers and the pooler
     weights      finding a checkpoint and loading its weights into BertModel
     optim        AdamW, with bias correction and decoupled weight decay
+    flops        a training step's matrix-product FLOPs, device peaks, MFU
 """

@@ -15,6 +15,7 @@
     augmentation the training-data augmentations (STS swap, cached SST paraphrases)
     eda          extension: EDA's four edits of SST sentences, drawn afresh each epoch
     paraphrases  the back-translation / paraphrase hook and its cache file
+    distributed  data parallelism under torchrun: shards, global-mean losses, summed gradients
     checkpoint   resumable checkpoints, written atomically
     run_folder   a run's folder: paths, opening, finishing
     memory       PeakMemory: a run's peak memory
