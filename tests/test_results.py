@@ -53,3 +53,31 @@ def test_a_committed_result_loads_under_its_preset_without_training(path, monkey
     # every stored record is what some config of today asks for (the hash function still
     # gives the stored hashes)
     assert loaded == {run["config_hash"] for run in runs}
+
+
+def _store_seeds(config: ExperimentConfig, seeds: list[int]) -> None:
+    from bert_core.experiments.store import store_run
+
+    for seed in seeds:
+        store_run(config, seed, {"config_hash": config.run_hash(seed), "seed": seed, "best": {"sst": 0.5}})
+
+
+@pytest.mark.slow
+def test_two_processes_storing_seeds_of_one_experiment_keep_them_all(isolated_outputs):
+    # without store_run's lock, each process rewrites the file it read and drops the
+    # other's newest seeds (this test failed twice in two runs with the lock removed)
+    from bert_core.experiments import make_config
+    from bert_core.experiments.store import load_artefact
+    from bert_core.training.distributed import run_in_processes
+
+    config = make_config("race", "cpu")
+    run_in_processes(2, _store_seeds_by_rank, config)
+    stored = load_artefact("cpu", "experiments/race")["payload"]["runs"]
+    assert sorted(r["seed"] for r in stored.values()) == list(range(100, 160))
+
+
+def _store_seeds_by_rank(config: ExperimentConfig) -> None:
+    from bert_core.training.distributed import current_world
+
+    rank = current_world().rank
+    _store_seeds(config, list(range(100 + 30 * rank, 130 + 30 * rank)))

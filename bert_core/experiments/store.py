@@ -21,12 +21,14 @@ Used by every notebook that shows results.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +131,42 @@ def load_results(configs: Sequence[ExperimentConfig], profile: str = "cpu",
 def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> dict[str, Any]:
     """Add (or replace) one seed's record in the experiment's stored file, with its
     provenance; the other seeds, and runs of the same name under other settings, are kept
-    (with the provenance they were stored under). Returns the record as stored."""
-    current = load_artefact(config.profile, _artefact_name(config))
-    runs = {key: {**r, "meta": r.get("meta", current["meta"])}
-            for key, r in (current["payload"]["runs"] if current else {}).items()
-            if r["config_hash"] != run["config_hash"]}
-    key = str(seed) if str(seed) not in runs else f"{seed}@{run['config_hash']}"
-    runs[key] = record = {**run, "meta": provenance(config.profile)}
-    save_artefact(config.profile, _artefact_name(config), {"config": config.to_dict(), "runs": runs})
+    (with the provenance they were stored under). Returns the record as stored.
+
+    The read, the change and the write hold a lock on the file (``_file_lock``), so two
+    processes that finish seeds of one experiment at the same moment (two terminals, two
+    batch jobs) both keep theirs: without it, each would write the file it read, without
+    the other's seed."""
+    with _file_lock(results_dir(config.profile) / f"{_artefact_name(config)}.json"):
+        current = load_artefact(config.profile, _artefact_name(config))
+        runs = {key: {**r, "meta": r.get("meta", current["meta"])}
+                for key, r in (current["payload"]["runs"] if current else {}).items()
+                if r["config_hash"] != run["config_hash"]}
+        key = str(seed) if str(seed) not in runs else f"{seed}@{run['config_hash']}"
+        runs[key] = record = {**run, "meta": provenance(config.profile)}
+        save_artefact(config.profile, _artefact_name(config), {"config": config.to_dict(), "runs": runs})
     return record
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` for ``path``'s read-modify-write, held on a lock file under the
+    runs folder (``.locks/``: not beside committed results); where there is no flock
+    (Windows), no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    lock = runs_root() / ".locks" / f"{path.stem}-{name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def stored_meta(config: ExperimentConfig, runs: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
