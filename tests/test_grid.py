@@ -35,7 +35,15 @@ def test_a_pinned_table_uses_the_small_caps_in_cpu_only():
     assert (pinned.train_limit, pinned.epochs, pinned.length_buckets) == (400, 3, False)
     today = table("06").configs("cpu", pinned=False)[0]
     assert (today.train_limit, today.length_buckets) == (1600, True)
-    assert table("06").configs("smoke")[0] == make_config("multitask-baseline", "smoke", seeds=(0, 1, 2))
+    assert table("06").configs("smoke")[0] == make_config("multitask-baseline", "smoke", seeds=(0,))
+
+
+def test_smoke_trains_the_first_committed_seed_of_each_row_and_cpu_all():
+    assert all(c.seeds == (0,) for c in table("06").configs("smoke"))
+    assert all(c.seeds == (0,) for c in stall_ablation("smoke"))
+    assert [c.seeds for c in table("06").configs("cpu")] == [(0, 1, 2)] * len(table("06").names)
+    assert {c.seeds for c in stall_ablation("cpu")} == {(0,), (0, 1, 2)}
+    assert all(c.seeds == (1, 2) for c in table("06").configs("smoke", seeds=(1, 2)))  # asked for
 
 
 def test_a_table_rejects_rows_it_lacks():

@@ -27,7 +27,7 @@ from typing import Any
 
 from bert_core.experiments.cli import parse_seeds, user_errors_in_one_line
 from bert_core.experiments.presets import preset
-from bert_core.experiments.profiles import pinned_caps
+from bert_core.experiments.profiles import get_profile, pinned_caps
 from bert_core.experiments.run import run_experiment
 from bert_core.training.config import ExperimentConfig
 
@@ -72,9 +72,10 @@ def stall_config(name: str, profile: str | None, caps: Mapping[str, Any],
 def stall_ablation(profile: str | None = None, seeds: Sequence[int] | None = None) -> list[ExperimentConfig]:
     """The ablation's configs in ``profile`` (under the small caps in ``cpu``), one per row
     of ``STALL_CHANGES`` (``stall_config``); each over ``seeds``, or the row's committed
-    seeds (``STALL_SEEDS``)."""
+    seeds (``STALL_SEEDS``; the first only in smoke, ``Profile.seeds_of``)."""
     caps = pinned_caps(profile)
-    return [stall_config(stall_name(row), profile, caps, seeds if seeds is not None else STALL_SEEDS[row])
+    of = get_profile(profile).seeds_of
+    return [stall_config(stall_name(row), profile, caps, seeds if seeds is not None else of(STALL_SEEDS[row]))
             for row in STALL_CHANGES]
 
 

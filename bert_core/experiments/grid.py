@@ -90,13 +90,14 @@ class Table:
     def configs(self, profile: str | None = None, seeds: Sequence[int] | None = None,
                 pinned: bool | None = None, only: Sequence[str] | None = None) -> list[ExperimentConfig]:
         """The table's configs in ``profile`` (the rows ``only`` names, else all), each over its
-        committed seeds (or ``seeds``); under the small caps in ``cpu`` while the table is
-        pinned (``pinned`` overrides)."""
+        committed seeds (the first only in smoke, ``Profile.seeds_of``) or ``seeds``; under the
+        small caps in ``cpu`` while the table is pinned (``pinned`` overrides)."""
         unknown = set(only or ()) - set(self.seeds)
         if unknown:
             raise KeyError(f"table {self.key} has no rows {sorted(unknown)}; its rows: {self.names}")
         caps = pinned_caps(profile) if (self.pinned if pinned is None else pinned) else {}
-        return [self.make(name, profile, caps, tuple(seeds) if seeds is not None else committed)
+        of = get_profile(profile).seeds_of
+        return [self.make(name, profile, caps, tuple(seeds) if seeds is not None else of(committed))
                 for name, committed in self.seeds.items() if only is None or name in only]
 
     def runnable(self, profile: str | None = None) -> list[ExperimentConfig]:

@@ -41,6 +41,8 @@ class Profile:
     purpose: str
     # the ExperimentConfig fields this profile sets (read-only)
     caps: Mapping[str, Any] = field(default_factory=dict)
+    # how many of a results table's committed seeds its rows train here (None: all of them)
+    table_seeds: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "caps", MappingProxyType(dict(self.caps)))
@@ -48,6 +50,12 @@ class Profile:
     @property
     def checkpoint(self) -> str:
         return self.caps["checkpoint"]
+
+    def seeds_of(self, committed: tuple[int, ...]) -> tuple[int, ...]:
+        """The seeds a table row committed over ``committed`` trains in this profile: the
+        first ``table_seeds`` of them (smoke: one, since its numbers only show that the code
+        runs and a second seed would only double CI's time), else all."""
+        return committed[:self.table_seeds] if self.table_seeds else committed
 
     def __str__(self) -> str:
         data = "the sample set" if self.uses_sample_data else "the course data"
@@ -72,7 +80,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", True, "CI: every notebook on the sample set, minutes",
                      {"checkpoint": "minilm-l6", "epochs": 2, "batch_size": 8, "max_length": 64,
-                      "eval_batch_size": 32}),
+                      "eval_batch_size": 32}, table_seeds=1),
     "cpu": Profile("cpu", False, "a laptop CPU: the real data, capped",
                    {"checkpoint": "minilm-l6", "epochs": 2, "batch_size": 16, "max_length": 128,
                     "train_limit": 1600, "dev_limit": 600, "eval_batch_size": 128, "finetune_lr": 1e-4,
