@@ -188,7 +188,8 @@ pd.DataFrame([{f: getattr(c, f) for f in show} for c in configs], index=[c.name 
 results = {config.name: run_experiment(config) for config in configs}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
+# show the code ran):
 
 # %%
 results_table(results, resources=False)

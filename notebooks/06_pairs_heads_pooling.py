@@ -298,11 +298,12 @@ settings_table(configs, show)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-# 33 smoke runs take seconds each: progress bars there would only flood the notebook
+# 11 smoke runs (each row's first seed) take seconds each: progress bars would only flood the notebook
 results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
+# show the code ran):
 
 # %%
 results_table(results, resources=False)

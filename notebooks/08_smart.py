@@ -326,7 +326,8 @@ settings_table(configs, ["pair_encoding", "pcgrad", "smart", "smart_options", "s
 results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
+# show the code ran):
 
 # %%
 results_table(results, resources=False)

@@ -258,7 +258,8 @@ conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].un
 settings_table(configs, ["smart", "pcgrad", "augmentation"])
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
+# show the code ran):
 
 # %%
 results_table(results, resources=False)

@@ -192,7 +192,8 @@ results = {config.name: run_experiment(config, progress=profile.name != "smoke")
            for config in grid_10.runnable(profile.name)}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
+# show the code ran):
 
 # %%
 results_table(results, resources=False)
