@@ -30,17 +30,19 @@ from contextlib import AbstractContextManager, nullcontext
 import torch
 from torch import Tensor, nn
 
-__all__ = ["autocast_for", "compute_dtype", "to_device", "compiled"]
+__all__ = ["PRECISIONS", "autocast_for", "compute_dtype", "to_device", "compiled"]
+
+PRECISIONS = ("auto", "fp32", "bf16")  # the config's ``precision`` values
 
 
 def compute_dtype(device: torch.device | str, precision: str = "auto") -> torch.dtype:
     """The dtype the matrix products run in: bf16 for ``"bf16"``, and for ``"auto"`` on CUDA;
     else float32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
     device = torch.device(device)
     if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
         return torch.bfloat16
-    if precision not in ("auto", "fp32", "bf16"):
-        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
     return torch.float32
 
 

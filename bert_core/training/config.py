@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from bert_core.device import PRECISIONS
 from bert_core.errors import ConfigError
 from bert_core.multitask.adapters import adapter_methods
 from bert_core.multitask.extra import EXTRA
@@ -37,7 +38,6 @@ MODES = ("pretrain", "finetune")
 STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
 LIMIT_MODES = ("per_task", "total")
-PRECISIONS = ("auto", "fp32", "bf16")
 POOLER_INITS = ("pretrained", "reset")
 
 
