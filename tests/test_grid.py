@@ -31,11 +31,12 @@ def test_the_stall_table_is_the_ablation():
 
 
 def test_a_pinned_table_uses_the_small_caps_in_cpu_only():
-    pinned = table("06").configs("cpu")[0]
+    pinned_06 = dataclasses.replace(table("06"), pinned=True)
+    pinned = pinned_06.configs("cpu")[0]
     assert (pinned.train_limit, pinned.epochs, pinned.length_buckets) == (400, 3, False)
-    today = table("06").configs("cpu", pinned=False)[0]
+    today = pinned_06.configs("cpu", pinned=False)[0]
     assert (today.train_limit, today.length_buckets) == (1600, True)
-    assert table("06").configs("smoke")[0] == make_config("multitask-baseline", "smoke", seeds=(0,))
+    assert pinned_06.configs("smoke")[0] == make_config("multitask-baseline", "smoke", seeds=(0,))
 
 
 def test_smoke_trains_the_first_committed_seed_of_each_row_and_cpu_all():
