@@ -207,16 +207,16 @@ comparison_table(grid_04, cpu)
 
 # %% [markdown]
 # What the `cpu` rows say (three seeds each). Fine-tuning learns both tasks within 200
-# steps, on every seed: SST 0.432 ± 0.009 (the published 0.515 is BERT-base on all of
-# SST) and CFIMDB 0.898 ± 0.007, far better than SST-5, whose five graded classes are
-# harder to tell apart. Its gain over the frozen encoder is far outside the seed noise on
-# both tasks (+0.174 and +0.278, starred above). The frozen encoder learns little: on SST
-# the head never leaves the most frequent class on any seed (0.258 ± 0.001; "learned"
-# 0/3), on CFIMDB it gets 0.620 ± 0.021, some ten points above chance. MiniLM's pooler output, which sentence-transformers never trained, is a
-# poor feature for a linear head (notebook 05, section 9, measures how little it varies);
-# the reports' frozen BERT-base, trained for 10 epochs on all the data, reached about
-# 0.40 on SST in multitask training ("SMART Surgery"). Exercise 3 tries a better frozen
-# feature. One symptom, measured here: how
+# steps, on every seed: SST 0.432 ± 0.009 (the published 0.515 is BERT-base on all of SST)
+# and CFIMDB 0.898 ± 0.007, far better than SST-5, whose five graded classes are harder to
+# tell apart. Its gain over the frozen encoder is far outside the seed noise on both tasks
+# (+0.174 and +0.278, starred above). The frozen encoder learns little: on SST the head
+# never leaves the most frequent class on any seed (0.258 ± 0.001; "learned" 0/3), on
+# CFIMDB it gets 0.620 ± 0.021, some ten points above chance. MiniLM's pooler output,
+# which sentence-transformers never trained, is a poor feature for a linear head (notebook
+# 05, section 9, measures how little it varies); the reports' frozen BERT-base, trained
+# for 10 epochs on all the data, reached about 0.40 on SST in multitask training ("SMART
+# Surgery"). Exercise 3 tries a better frozen feature. One symptom, measured here: how
 # much each coordinate of the sentence vector varies from sentence to sentence. A head
 # that starts small needs large weights to turn small variations into different classes.
 

@@ -416,8 +416,8 @@ plt.show()
 # %% [markdown]
 # What the `cpu` rows say (three seeds a row). The baseline learns SST and Quora on
 # every seed (0.402 ± 0.016 and 0.695 ± 0.034, against majority rates of 0.263 and 0.632),
-# so this time every row is a comparison between models that have learned, and the
-# "learned" column is 3/3 throughout. Its STS is r 0.255 ± 0.008. Seed-to-seed standard
+# so every row compares models that have learned (the "learned" column is 3/3
+# throughout). Its STS is r 0.255 ± 0.008. Seed-to-seed standard
 # deviations are 0.001-0.034.
 #
 # One caution before the list: the table makes about 40 tests at p < 0.05, so one or two
