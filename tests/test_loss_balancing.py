@@ -7,7 +7,10 @@ import math
 import pytest
 import torch
 
+from bert_core.training.balancing import LossBalancing, dwa_weights_by_round
+from bert_core.training.hooks import Step
 from bert_core.training.losses import balanced_terms, combine_losses, dwa_weights
+from bert_core.training.state import TrainingState
 
 PREVIOUS = {"sst": 1.2, "quora": 0.5, "sts": 2.0}
 BEFORE = {"sst": 1.5, "quora": 0.5, "sts": 2.5}  # ratios 0.8, 1.0, 0.8
@@ -44,3 +47,19 @@ def test_balanced_terms():
     assert balanced_terms(losses, "dwa")["sst"].item() == 2.0  # no weights yet: 1
     with pytest.raises(ValueError, match="loss_balancing"):
         balanced_terms(losses, "max")
+
+
+def test_dwa_weights_by_round_are_the_weights_the_plug_in_trained_with():
+    # a run of 23 steps with rounds of 5: rounds 2, 3 and 4 (steps 11-15, 16-20, 21-23) are weighed
+    losses = [[step, task, 1.0 + 0.1 * k + 1.0 / step] for step in range(1, 24)
+              for k, task in enumerate(("sst", "quora", "sts"))]
+    rounds = dwa_weights_by_round(losses, ("sst", "quora", "sts"), window=5, temperature=0.5)
+    assert sorted(rounds) == [2, 3, 4]
+    plug_in = LossBalancing("dwa", ("sst", "quora", "sts"), temperature=0.5, window=5)
+    ones = {t: torch.tensor(1.0) for t in ("sst", "quora", "sts")}
+    for index in range(23):  # the plug-in sees the losses recorded before step index + 1
+        state = TrainingState(run_hash="", losses=[r for r in losses if r[0] <= index])
+        terms = plug_in.terms(ones, {}, Step(index, 0, 0, state), dict(ones))
+        expected = rounds.get(index // 5, {"sst": 1.0, "quora": 1.0, "sts": 1.0})
+        assert {t: v.item() for t, v in terms.items()} == pytest.approx(expected)
+    assert rounds[3]["sts"] != pytest.approx(1.0)  # the weights do move

@@ -73,7 +73,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quora-tenth": {**_IMBALANCED, "sampling": "proportional", "subsample": {"quora": 0.1}},
     "mean-imbalanced": {**_IMBALANCED, **_REPORT_003},
     "mean-squared-loss": {**_IMBALANCED, **_REPORT_003, "loss_balancing": "squared"},
-    "mean-dwa": {**_IMBALANCED, **_REPORT_003, "loss_balancing": "dwa"},
+    # DWA over rounds of 25 steps, not epochs (Liu et al.; report 003): the course's cpu
+    # runs have 2 epochs, and epoch rounds would leave λ = 1 for the whole run (the first
+    # two rounds have no ratio). 25 steps is a quarter of a cpu epoch; dwa_window=None
+    # gives epoch rounds for long runs.
+    "mean-dwa": {**_IMBALANCED, **_REPORT_003, "loss_balancing": "dwa", "dwa_window": 25},
     "mean-sequential": {**_IMBALANCED, **_REPORT_003, "curriculum": "sequential"},
     "mean-hybrid": {"train_limit_mode": "total", **_REPORT_003, "curriculum": "hybrid"},
     # notebooks 08 and 09: "SMART Surgery"'s grid of SMART, PCGrad and STS swap on its

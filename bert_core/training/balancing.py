@@ -17,8 +17,9 @@ from torch import Tensor
 
 from bert_core.training.hooks import Extension, Step
 from bert_core.training.losses import balanced_terms, dwa_weights
+from bert_core.training.state import TrainingState
 
-__all__ = ["LossBalancing", "TaskWeights", "round_means"]
+__all__ = ["LossBalancing", "TaskWeights", "round_means", "dwa_weights_by_round"]
 
 
 def round_means(step: Step, tasks: Sequence[str], window: int | None, back: int) -> dict[str, float] | None:
@@ -36,6 +37,27 @@ def round_means(step: Step, tasks: Sequence[str], window: int | None, back: int)
             return None
         means = state.mean_losses(tasks, first, first + window)
     return means if all(means.get(t) is not None for t in tasks) else None
+
+
+def dwa_weights_by_round(losses: Sequence[Sequence], tasks: Sequence[str], window: int,
+                         temperature: float = 2.0) -> dict[int, dict[str, float]]:
+    """The weights λ_t that DWA gave each round of a run, recomputed from the run's
+    recorded losses (its ``losses``: ``[step, task, loss]``, steps counted from 1).
+
+    Round r holds steps r·window + 1 … (r + 1)·window and is weighed by
+    ``dwa_weights(L̄(r-1), L̄(r-2), temperature)``, as ``LossBalancing`` weighed it while
+    training (``round_means``): every round that holds a step of the run, from r = 2 (the
+    first two rounds have no ratio, λ = 1).
+    """
+    state = TrainingState(run_hash="", losses=[list(r) for r in losses])
+    last = max((int(r[0]) for r in state.losses), default=0)
+    weights = {}
+    for r in range(2, -(-last // window)):
+        previous = state.mean_losses(tasks, (r - 1) * window, r * window)
+        before = state.mean_losses(tasks, (r - 2) * window, (r - 1) * window)
+        if all(previous.get(t) is not None and before.get(t) is not None for t in tasks):
+            weights[r] = dwa_weights(previous, before, temperature)
+    return weights
 
 
 class LossBalancing(Extension):
