@@ -22,8 +22,9 @@ For each: training sentences per second of training (forward + backward + optimi
 per second of the whole run, the tokens the model computed (padded) against the real
 ones, and the useful work as a share of the machine's bound. The bound: the fastest fp32
 matrix product measured here (GFLOP/s) against the model's FLOPs on the real tokens, for
-forward and backward, 6 P n + 12 L d n² per sequence of n tokens (P the weights of the
-encoder's layers, L layers of width d; the attention's two products are the n² term).
+forward and backward (``bert_core.bert.flops.training_flops`` per sequence of n tokens:
+6 P n + 12 L d n² and the pooler, P the weights of the encoder's layers, L layers of
+width d; the attention's two products are the n² term).
 
     python benchmarks/bench_cpu_training.py [--examples 480] [--data ../shared/data/cs224n]
 
@@ -85,6 +86,7 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
     """Real and padded tokens of the epoch's training batches, and the model's FLOPs on the
     real ones: the batches rebuilt from the data order (a pure function of the seed), and
     tokenised as the loop does; also the seconds the tokenising took."""
+    from bert_core.bert.flops import training_flops
     from bert_core.bert.tokenizer import Tokenizer
     from bert_core.training.datasets import training_data
     from bert_core.training.loop import model_for, schedule_for
@@ -94,8 +96,6 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
     model = model_for(config)
     bert = model.bert.config
-    weights = sum(p.numel() for name, p in model.bert.named_parameters()
-                  if name.startswith("bert_layers") and name.endswith("weight") and p.dim() == 2)
     plan = schedule_for(config, train, seed).plan(0)
     def lengths(task):  # what the loop buckets by
         return model.padded_lengths(tokenizer, task, train[task]) if config.length_buckets else None
@@ -115,8 +115,7 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
             real += lengths_.sum().item()
             padded += batch.attention_mask.numel()
             sentences += batch.attention_mask.shape[0]
-            layers, width = bert.num_hidden_layers, bert.hidden_size
-            flops += (6 * weights * lengths_ + 12 * layers * width * lengths_ ** 2).sum().item()
+            flops += sum(training_flops(bert, 1, int(n)) for n in lengths_.tolist())
     return {"real_tokens": real, "padded_tokens": padded, "sentences": sentences, "flops": flops,
             "tokenise_seconds": seconds, "steps": plan.steps}
 

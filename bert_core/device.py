@@ -39,7 +39,7 @@ def compute_dtype(device: torch.device | str, precision: str = "auto") -> torch.
     """The dtype the matrix products run in: bf16 for ``"bf16"``, and for ``"auto"`` on CUDA;
     else float32."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     device = torch.device(device)
     if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
         return torch.bfloat16
