@@ -49,7 +49,7 @@ from bert_core.course.tables import (
 )
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
-from bert_core.experiments.profiles import pinned_caps
+from bert_core.training.balancing import dwa_weights_by_round
 from bert_core.training.datasets import training_data
 from bert_core.training.loop import schedule_for
 from bert_core.training.losses import dwa_weights
@@ -57,9 +57,6 @@ from bert_core.training.sampling import Schedule, annealing_alpha, limited_sizes
 
 profile = setup(seed=0)
 print(profile)
-# this notebook's committed cpu tables were trained at the small cpu caps (notebook 05,
-# section 9): pinned in cpu until they are re-run at the new scale; nothing in smoke
-pinned = pinned_caps(profile.name)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -71,17 +68,18 @@ print(versions())
 # The course's training files hold 8,544 SST sentences, 16,258 usable Quora pairs (the
 # full course set has 141,506; the data README says why ours is smaller) and 6,040 STS
 # pairs. Notebook 05 capped every task at the same number of examples in the `cpu`
-# profile (400), which hides the imbalance the samplers exist for. Here the cap is a
-# *total* (`train_limit_mode="total"`): the tasks together keep 3 × 400 examples, each
+# profile (1,600), which hides the imbalance the samplers exist for. Here the cap is a
+# *total* (`train_limit_mode="total"`): the tasks together keep 3 × 1,600 examples, each
 # its share of the data, so the ratio survives.
 
 # %%
-config = preset("imbalanced-simultaneous", profile.name, **pinned)
+config = preset("imbalanced-simultaneous", profile.name)
 sizes = {t: len(examples) for t, examples in training_data(config, profile.data_dir).items()}
-uncapped = preset("imbalanced-simultaneous", profile.name, **{**pinned, "train_limit": None})
+uncapped = preset("imbalanced-simultaneous", profile.name, train_limit=None)
 full = {t: len(examples) for t, examples in training_data(uncapped, profile.data_dir).items()}
-pd.DataFrame({"in the files": full, "per_task cap 400": limited_sizes(full, 400),
-              "total cap 3 x 400": limited_sizes(full, 400, "total"), "this profile": sizes})
+cap = preset("imbalanced-simultaneous", "cpu").train_limit  # the cpu profile's cap
+pd.DataFrame({"in the files": full, f"per_task cap {cap}": limited_sizes(full, cap),
+              f"total cap 3 x {cap}": limited_sizes(full, cap, "total"), "this profile": sizes})
 
 # %% [markdown]
 # ## 2. Four samplers
@@ -118,17 +116,17 @@ show_source(Schedule.build_plan)
 
 # %% [markdown]
 # Here is every step of a run in this profile under each sampler: the cumulative number
-# of batches each task has had. In `cpu` (332 SST, 632 Quora, 235 STS examples),
+# of batches each task has had. In `cpu` (1,329 SST, 2,530 Quora, 940 STS examples),
 # proportional sampling feeds Quora about twice as often as SST and 2.7 times as often as
-# STS; annealing narrows the gap epoch by epoch; round-robin and simultaneous keep the
-# three lines together.
+# STS; annealing narrows the gap in the second epoch; round-robin and simultaneous keep
+# the three lines together.
 
 # %%
 samplers = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional", "sampling-annealed"]
 
 
 def schedule_of(name: str) -> Schedule:
-    c = preset(name, profile.name, **pinned)
+    c = preset(name, profile.name)
     return schedule_for(c, training_data(c, profile.data_dir), seed=0)
 
 
@@ -138,20 +136,25 @@ plots.save_figure(fig, "07_sampler_batches", profile.name)
 plt.show()
 
 # %% [markdown]
-# Round-robin's epoch is as long as the others, so it shows each task about 50 batches
-# an epoch: in `cpu`, Quora's 632 examples (79 batches) are never all seen in one epoch,
-# STS's 235 (30 batches) repeat. Simultaneous sampling does the same, three batches at a
-# time.
+# Round-robin's epoch is as long as the others (302 batches of 16 in `cpu`), so it shows
+# each task about 101 batches an epoch: Quora's 2,530 examples (159 batches) are never
+# all seen in one epoch, STS's 940 (59 batches) repeat. Simultaneous sampling does the
+# same, three batches at a time (101 steps).
 #
 # **Subsampling.** "A SMARTer minBERT" (3.2) kept a random tenth of Quora, to cut its
 # training time and stop Quora dominating. `subsample={"quora": 0.1}` keeps a fixed
 # random tenth (the same for every seed) before the cap:
 
 # %%
-tenth = preset("quora-tenth", profile.name, **pinned)
+tenth = preset("quora-tenth", profile.name)
 {t: len(e) for t, e in training_data(tenth, profile.data_dir).items()}
 
 # %% [markdown]
+# Under a total cap, what Quora gives up goes to the others: in `cpu` the run keeps 481
+# Quora pairs, and SST and STS grow from 1,329 and 940 examples to 2,529 and 1,788. The
+# report cut Quora without a cap, so its SST and STS data stayed as they were; here a
+# change in SST or STS may come from their extra data as much as from Quora's absence.
+#
 # ## 3. Curricula
 #
 # A **curriculum** orders the tasks across the run (`curriculum=...`):
@@ -192,7 +195,9 @@ plt.show()
 # where L̄_t(r) is task t's mean training loss over round r (an epoch; `dwa_window`
 # steps if you prefer) and τ the temperature. A task whose loss fell less in the last
 # round (w_t near 1) gets more weight. The weights sum to T. The first two rounds have
-# no ratio, so λ = 1. With three epochs, as in `cpu`, only the third epoch is weighted.
+# no ratio, so λ = 1. With two epochs, as in `cpu`, epoch rounds would never be
+# weighted: the `mean-dwa` preset takes rounds of 25 steps (`dwa_window=25`, a quarter of
+# a `cpu` epoch), so its weights act from step 51 of 202.
 
 # %%
 show_source(dwa_weights)
@@ -210,12 +215,15 @@ pd.DataFrame({f"tau = {tau:g}": dwa_weights(previous, before, tau)
 #
 # ## 5. The experiments
 #
-# Ten presets: the samplers with seeds 0 and 1, the report 003 rows with seed 0 (the
-# committed `cpu` runs; exercise 6 adds seeds). The first five compare samplers (report
-# 002) and Quora subsampling (report 001) from the notebook 05 model. The last five
-# follow report 003, whose comparisons of balancing and curricula start from its own
-# model: mean pooling with the siamese paraphrase head and the cosine-of-two-layers STS
-# head (notebook 06's `sbert-heads-mean`).
+# Thirteen presets. The first five compare samplers (report 002) and Quora subsampling
+# (report 001) on the notebook 05 model ([CLS] pooling, the reports' heads). The other
+# eight start from report 003's model, which its comparisons of balancing and curricula
+# used: mean pooling with the siamese paraphrase head and the cosine-of-two-layers STS
+# head (notebook 06's `sbert-heads-mean`). On it the four samplers run again, because the
+# notebook 05 model does not leave Quora's majority class on every seed at these caps (a
+# sampler comparison on a model that has not learned a task says little); then the two
+# loss balancings and the two curricula. The committed `cpu` runs have two seeds a row
+# and three for the two baselines; exercise 6 adds seeds.
 
 # %%
 grid_07 = table("07")  # the rows, their seeds and baselines (bert_core.experiments.grid)
@@ -238,10 +246,11 @@ results_table(results, resources=False)
 # %% [markdown]
 # ## 6. Beside the published numbers
 #
-# The committed `cpu` runs (MiniLM, 1,200 training examples in the data's ratio, 3
-# epochs of about 150 batches; mean ± standard deviation over the seeds, seconds and
-# peak memory per run) next to each report's own comparison (BERT-base, the full data,
-# one seed). Compare the direction of each change, not the values.
+# The committed `cpu` runs (MiniLM, 4,800 training examples in the data's ratio, 2
+# epochs of 302 batches of 16, bucketed by length; mean ± standard deviation over the
+# seeds, seconds and peak memory per run) next to each report's own comparison
+# (BERT-base, the full data, one seed). Compare the direction of each change, not the
+# values.
 
 # %%
 cpu = grid_07.committed()
@@ -266,14 +275,22 @@ comparison_table(grid_07, cpu)
 # also changed the STS head, so compare equitable against annealed within one head.
 
 # %%
-side_by_side(ours(cpu, "imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
-                  "sampling-annealed"), published_rows([
+report_002 = published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + concat STS head", "finetune"),
     ("Multi-BERT: Investigating Methods", "annealed sampling + concat STS head", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + cosine STS head", "finetune"),
     ("Multi-BERT: Investigating Methods", "annealed sampling + cosine STS head", "finetune"),
-]))
+])
+side_by_side(ours(cpu, "imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
+                  "sampling-annealed"), report_002)
+
+# %% [markdown]
+# The same four samplers on report 003's model (mean pooling, the siamese and cosine
+# heads), which learns all three tasks:
+
+# %%
+side_by_side(ours(cpu, "mean-imbalanced", "mean-round-robin", "mean-proportional", "mean-annealed"), report_002)
 
 # %% [markdown]
 # ### 6.2 A tenth of Quora ("A SMARTer minBERT", Table 1)
@@ -295,16 +312,17 @@ side_by_side(ours(cpu, "mean-imbalanced", "mean-squared-loss", "mean-dwa"), publ
 ]))
 
 # %% [markdown]
-# The weights DWA gave the third epoch of each committed run, from its first two
-# epochs' mean training losses:
+# The weights DWA gave each round of 25 steps of the committed runs, recomputed from the
+# training losses each run recorded (`dwa_weights_by_round`; rounds 0 and 1 have λ = 1):
 
 # %%
 dwa = cpu["mean-dwa"]
 if dwa is not None:
-    tau = dwa.config.dwa_temperature
-    losses = {seed: [e["train_loss"] for e in run["epochs"]] for seed, run in dwa.runs.items()}
-    print(pd.DataFrame({f"seed {seed}": dwa_weights(per_epoch[1], per_epoch[0], tau)
-                        for seed, per_epoch in losses.items()}).round(4))
+    c = dwa.config
+    by_seed = {f"seed {seed}": pd.DataFrame(dwa_weights_by_round(run["losses"], c.tasks, c.dwa_window,
+                                                                  c.dwa_temperature)).T
+               for seed, run in sorted(dwa.runs.items())}
+    print(pd.concat(by_seed, axis=1).rename_axis("round").round(3))
 
 # %% [markdown]
 # ### 6.4 Curricula ("Multi-BERT: Projected Attention", Table 4)
@@ -329,50 +347,68 @@ plots.save_figure(fig, "07_comparison", source)
 plt.show()
 
 # %% [markdown]
-# What the `cpu` rows say. The sampler rows have two seeds (0, 1), the report 003 rows
-# one (seed 0); a third seed, and a second for report 003, is exercise 6. With one seed
-# there is no spread to compare against: read those rows as "no visible effect" unless a
-# difference is large.
+# What the `cpu` rows say, three seeds a row (Δ and stars from the comparison table
+# above). The table makes 48 tests (12 rows × 4 scores) at p < 0.05, so two or three
+# stars may come by chance: read a lone star as a hint, a pattern across rows as a finding.
 #
-# - **Samplers move Quora, not the overall score.** Every sampler lands within 0.490-0.502
-#   overall, inside two seeds' spread. What moves is where the batches go:
-#   - proportional sampling gives Quora 83 batches an epoch instead of 51, and Quora
-#     leaves its majority class: 0.689 ± 0.015 against 0.632;
-#   - round-robin gives SST the best accuracy (0.307 ± 0.009 against 0.272);
-#   - annealed sampling starts like proportional and ends nearly uniform; its Quora
-#     (0.658 ± 0.038) sits between the two.
-#
-#   STS stays at r 0.08-0.17 under every sampler: the concatenation head is the
-#   bottleneck here (notebook 06), not the schedule. Report 002 found its two samplers
-#   "about the same" (overall 0.782 against 0.784 with the concatenation head), and so do
-#   we. Its gain over its round-robin baseline came with a new STS head as well.
-# - **A tenth of Quora** takes Quora from 83 to 14-24 batches an epoch. Quora falls back to
-#   its majority class (0.632), and SST and STS barely move (0.272, 0.168). Report 001
-#   saw the same: Quora 0.739 → 0.650, SST and STS +0.01-0.02.
-# - **Loss balancing changes nothing visible.** Sum 0.640, squared 0.639, DWA 0.639 (one
-#   seed each); report 003 had 0.713, 0.708 and 0.707. DWA weighs only the third epoch
-#   here, and its weights were 1.09 (SST), 1.07 (Quora) and 0.84 (STS). STS's loss
-#   had fallen fastest (0.87 → 0.35), so it got less weight. At τ = 2 that is a gentle nudge.
-# - **Sequential** training gives the best Quora of the notebook (0.718) and a lower STS
-#   (0.737 against 0.772), with the same overall (0.638). SST, trained first in each
-#   epoch, does not collapse as in report 003 (0.305). There, each task may have
+# - **The reports' baseline barely learns Quora.** Simultaneous sampling on the notebook
+#   05 model ends at Quora 0.658 ± 0.029: seed 1 stays at the majority class
+#   (0.632), seeds 0 and 2 reach 0.690 and 0.653. Its STS, r 0.258, is
+#   bounded by the concatenation head (notebook 06), not by the schedule. Comparisons with
+#   this row compare against a model that has hardly left the majority class; the same
+#   samplers on report 003's model, below, are the fairer test.
+# - **On this model, one task a step beats simultaneous steps on Quora**: round-robin
+#   +0.067*, proportional +0.053, annealed +0.052, and all three learn Quora on every
+#   seed. STS falls by 0.02-0.04 (starred for proportional and annealed sampling); SST
+#   and the overall score move inside the noise.
+#   Round-robin serves each task as many batches as simultaneous sampling, but updates
+#   the weights after each one (302 updates an epoch against 101): more, smaller steps
+#   are one explanation, untested here (exercise 8).
+# - **Equitable against annealed sampling** ("Investigating Methods" 4.2): overall
+#   0.575 and 0.576, Quora 0.711 and 0.711. Annealing moves a quarter of Quora's
+#   second-epoch batches to SST and STS, and nothing measurable follows. The report found
+#   the two "about the same" too (overall 0.782 against 0.784 with its concatenation head).
+# - **On report 003's model the samplers do not change the overall score.** Its
+#   simultaneous baseline (`mean-imbalanced`) learns every task on every seed: SST
+#   0.422, Quora 0.819, STS r 0.815. Against it, round-robin moves the overall score
+#   by -0.002, proportional by +0.006 and annealed by +0.001, and Quora by at most
+#   0.011. The Quora gain above belonged to a model that learns Quora slowly, not to the
+#   samplers. What repeats on both models is a small cost to STS: every one-task-a-step
+#   sampler lowers r (here -0.017*, -0.020* and -0.014; on the notebook 05 model -0.019,
+#   -0.044* and -0.039*). Four of the six are starred, and all six point the same way.
+# - **A tenth of Quora**, against proportional sampling (its sampler): Quora
+#   -0.062*, back to the majority class on one seed, SST +0.033* and STS +0.060*, overall
+#   +0.000. Under the total cap the run also trains on 2,529 SST and 1,788 STS
+#   examples instead of 1,329 and 940 (section 2), so SST's and STS's gain is their extra
+#   data's as much as Quora's absence. Report 001, without a cap, saw Quora 0.739 → 0.650
+#   and SST and STS +0.01-0.02.
+# - **Loss balancing changes nothing visible.** Against the sum (overall 0.716): squared
+#   losses 0.712 ± 0.003, -0.004, DWA 0.716 ± 0.008, -0.000; no score moves beyond the noise. Report 003 had
+#   0.713, 0.708 and 0.707, no gain either. DWA's weights stay between 0.88 and 1.08
+#   (section 6.3): the tasks' losses fall at similar rates round after round, and at
+#   τ = 2 such ratios give weights near 1.
+# - **Sequential** training: SST 0.393 ± 0.029, -0.028 (seed 0 at 0.360), Quora 0.825, STS
+#   0.798; overall 0.706 ± 0.008, -0.010, inside the noise. SST, trained first in each epoch,
+#   varies most; it does not collapse as in report 003 (0.305), where each task may have
 #   had the whole run to itself.
-# - **Hybrid** is the one curriculum that differs: overall 0.601. It gives the best STS
-#   of the notebook (0.804), while SST stays at its majority class (0.263) and Quora
-#   at 0.638. The reasons are in its plan:
-#   - at 3 epochs, two of them are frozen-encoder epochs whose heads learn at the
-#     finetuning lr (1e-4); notebook 04's frozen-encoder mode needed 1e-3 for a head to
-#     move;
-#   - the encoder trains in epoch 2 only, for 30 steps;
+# - **Hybrid** is the one curriculum that costs: SST 0.325 ± 0.005, -0.097*, Quora 0.727 ± 0.029, -0.092*,
+#   STS 0.821 ± 0.003, +0.006. The reasons are in its plan at two epochs:
+#   - its first epoch is sequential with the encoder frozen: only the heads train;
+#   - the encoder trains in the second epoch only, for 59 simultaneous steps (the tasks
+#     cut to STS's size), against 202 steps for `mean-imbalanced`;
 #   - MiniLM's mean-pooled cosine is already r 0.84 on STS before any training (notebook
-#     02), and an encoder that barely moves keeps it.
+#     02), so STS keeps it, while SST and Quora need the encoder to move.
 #
 #   Report 003 ran 20 epochs on BERT-base, where ten simultaneous epochs train the
-#   encoder fully. Hybrid is also the cheapest run, 96 s against 173 s: half its epochs
-#   have no backward pass through BERT.
+#   encoder fully, and its hybrid run was its best (SST 0.515, Quora 0.823, STS 0.817).
+#   Hybrid is also the cheapest run here, 224 s against 470 s: half its epochs have no
+#   backward pass through BERT, and its second epoch is short.
 #
-# `imbalanced-simultaneous` seed 0 took 872 s because it shared the two cores with
-# another job. Its metrics are unaffected (runs are deterministic); seed 1 took 196 s.
+# Times: `imbalanced-simultaneous` seed 0 (3,479 s) and `sampling-round-robin` seed 1
+# (3,442 s) count a 46-minute pause of their batch job, and round-robin seed 0 (1,009 s)
+# sums a killed run's first part and its resumption, so those two rows' s / run is not a
+# speed; every other run shared the two cores with one other run (about 400-600 s a run,
+# 230 s for the hybrid curriculum). The metrics are unaffected.
 #
 # ## Summary
 #
@@ -387,14 +423,18 @@ plt.show()
 #   slowly each loss falls, softened by a temperature.
 # - Every schedule here is a pure function of the seed and the step, so runs resume
 #   exactly and can be compared seed for seed.
+# - At this scale a schedule's effect depends on the model: one task a step helps a
+#   model that barely learns Quora, and makes no measurable difference to one that
+#   learns every task. Test a schedule on a model that learns, over seeds.
 #
 # ## Exercises
 #
 # 1. Make the imbalance extreme: `subsample={"sts": 0.05}` and proportional sampling.
 #    Which task suffers, and does annealing (`sampling="annealed"`) win it back? Stickland
 #    and Murray saw annealing help most at a size ratio of about 150.
-# 2. DWA acts only from the third round. Set `dwa_window=10` (rounds of ten steps) and
-#    plot the weights over the run from the run's `losses`. How noisy are they?
+# 2. The committed `mean-dwa` weighs rounds of 25 steps. Set `dwa_window=5` and plot the
+#    weights over the run (`dwa_weights_by_round` on the run's `losses`). How noisy are
+#    they, and does any score move?
 # 3. The hybrid curriculum freezes the encoder in its sequential epochs. Write the
 #    variant that does not (hint: `EpochPlan.shared_frozen`) and compare.
 # 4. Under `sequential`, the last task of each epoch is STS. Reverse the task order
@@ -402,10 +442,16 @@ plt.show()
 # 5. Report 002 ended each epoch after 3,000 batches (`epoch_length=3000`). In the
 #    `gpu` profile, how many epochs of that does it take to see all of Quora once under
 #    proportional sampling?
-# 6. Add the missing seeds: `python -m bert_core.train mean-hybrid --profile cpu --seeds
-#    0,1,2` (and the same for the other presets). Which of the differences above survive?
-# 7. Give the hybrid curriculum's frozen epochs the head-only learning rate of notebook
-#    04 (1e-3). Where in `bert_core.training.loop` would a per-epoch learning rate go?
+# 6. Add seeds: `python -m bert_core.train mean-annealed --profile cpu --seeds 0,1,2,3,4`
+#    (and the same for its baseline, `mean-imbalanced`). Which of the differences above
+#    survive five seeds, and which stars appear?
+# 7. The hybrid curriculum trains the encoder in its second epoch only, for 59 steps, at
+#    these caps. Give it four epochs (`epochs=4`) and compare with `mean-imbalanced` at
+#    four epochs. Does it close the SST gap, as report 003's 20 epochs suggest?
+# 8. Round-robin updates the weights 302 times an epoch on the same batches that
+#    simultaneous sampling sums into 101 updates. Is the number of updates what makes
+#    round-robin learn Quora on every seed? Design a run that changes the one and not
+#    the other (hint: `finetune_lr`, or `epochs` with `train_limit`).
 #
 # ## Further reading
 #

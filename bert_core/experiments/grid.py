@@ -139,6 +139,7 @@ _PAIRS = ["multitask-baseline", "cross-encoding", "sts-cross", "sts-cosine", "st
 _SAMPLERS = ["imbalanced-simultaneous", "sampling-round-robin", "sampling-proportional",
              "sampling-annealed", "quora-tenth"]
 _REPORT_003 = ["mean-imbalanced", "mean-squared-loss", "mean-dwa", "mean-sequential", "mean-hybrid"]
+_MEAN_SAMPLERS = ["mean-round-robin", "mean-proportional", "mean-annealed"]
 _SMART = ["multitask-baseline", "smart", "sbert-heads-mean", "sbert-mean-smart", "sbert-mean-smart-shared",
           "cross-encoding", "cross-pcgrad", "cross-pcgrad-smart-symkl", "cross-pcgrad-smart-kl",
           "cross-pcgrad-smart-kl-then-symkl"]
@@ -160,10 +161,12 @@ GRID: tuple[Table, ...] = (
           baseline="multitask-baseline", pinned=True, make=stall_config),
     Table("06", "06", "pair encoding, pair heads, pooling, the ranking loss and swap augmentation",
           _seeds(_PAIRS, _THREE), baseline="multitask-baseline"),
-    Table("07", "07", "samplers and Quora's share (the data's ratio); report 003's balancing and "
-          "curricula", _seeds(_SAMPLERS + _REPORT_003, _ONE, **dict.fromkeys(_SAMPLERS, _TWO)),
-          baseline="imbalanced-simultaneous", pinned=True,
-          against=dict.fromkeys(_REPORT_003[1:], "mean-imbalanced")),
+    Table("07", "07", "samplers and Quora's share (the data's ratio), on the reports' baseline and on "
+          "report 003's model; report 003's balancing and curricula",
+          _seeds(_SAMPLERS + _REPORT_003[:1] + _MEAN_SAMPLERS + _REPORT_003[1:], _THREE),
+          baseline="imbalanced-simultaneous",
+          against={"quora-tenth": "sampling-proportional",
+                   **dict.fromkeys(_MEAN_SAMPLERS + _REPORT_003[1:], "mean-imbalanced")}),
     Table("08", "08", "SMART on report 004's baseline, on sbert-heads-mean, and report 001's "
           "cross-encoder",
           _seeds(_SMART, _ONE, multitask_baseline=_THREE, sbert_heads_mean=_THREE, cross_encoding=_THREE,
