@@ -63,3 +63,5 @@ def test_dwa_weights_by_round_are_the_weights_the_plug_in_trained_with():
         expected = rounds.get(index // 5, {"sst": 1.0, "quora": 1.0, "sts": 1.0})
         assert {t: v.item() for t, v in terms.items()} == pytest.approx(expected)
     assert rounds[3]["sts"] != pytest.approx(1.0)  # the weights do move
+    with pytest.raises(ValueError, match="dwa_window"):
+        dwa_weights_by_round(losses, ("sst", "quora", "sts"), window=None)

@@ -49,6 +49,9 @@ def dwa_weights_by_round(losses: Sequence[Sequence], tasks: Sequence[str], windo
     training (``round_means``): every round that holds a step of the run, from r = 2 (the
     first two rounds have no ratio, λ = 1).
     """
+    if window is None or window < 1:
+        raise ValueError(f"dwa_weights_by_round needs rounds of steps (dwa_window >= 1), got {window!r}; "
+                         "for epoch rounds, read each epoch's train_loss from the run's epochs")
     state = TrainingState(run_hash="", losses=[list(r) for r in losses])
     last = max((int(r[0]) for r in state.losses), default=0)
     weights = {}
