@@ -9,10 +9,11 @@ committed results all go through it. A base module: every layer may import it.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "runs_root", "results_root", "atomic_write"]
+__all__ = ["PROJECT_ROOT", "runs_root", "results_root", "atomic_write", "atomic_link"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,5 +37,21 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    tmp.replace(path)
+    return path
+
+
+def atomic_link(source: str | Path, path: str | Path) -> Path:
+    """Give the finished file ``source`` a second name ``path`` (replaced atomically): a
+    hard link, so the bytes are on disk once; a copy where the file system has no hard
+    links. Safe because no file here is changed in place: every write makes a new file
+    (``atomic_write``), so the two names never drift apart."""
+    source, path = Path(source), Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:  # FAT, some network shares: no hard links
+        shutil.copyfile(source, tmp)
     tmp.replace(path)
     return path

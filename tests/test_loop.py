@@ -4,6 +4,7 @@ Runs use a tiny random BERT (``tiny_checkpoint``) on the sample set."""
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 import torch
@@ -35,6 +36,24 @@ def test_same_seed_same_metrics(tiny_run, isolated_outputs):
     assert other["losses"] != first["losses"]
     # a record names its folder the same way wherever the runs folder is
     assert first["run_dir"] == "$BERT_CORE_RUNS/smoke/a/seed-0"
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_best_weights_of_the_last_epoch_are_on_disk_once(tiny_run, isolated_outputs, monkeypatch, links):
+    """One epoch: the best model is the final one, so ``best.safetensors`` and
+    ``last.safetensors`` are one file with two names (a copy where hard links fail)."""
+    if not links:
+        def no_link(*args, **kwargs):
+            raise OSError("no hard links here")
+        monkeypatch.setattr(os, "link", no_link)
+    config = tiny_run("once", epochs=1)
+    record = train_run(config, 0, sample_data_dir(), progress=False)
+    folder = run_dir(config, 0)
+    best, last = folder / "best.safetensors", folder / "last.safetensors"
+    assert record["best_epoch"] == 1
+    assert os.path.samefile(best, last) is links
+    assert best.read_bytes() == last.read_bytes()
+    assert not list(folder.glob("*.tmp"))
 
 
 # The plain case runs in the fast suite; the extensions' cases are the slow matrix.

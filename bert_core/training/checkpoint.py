@@ -32,7 +32,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bert_core.errors import CheckpointError
-from bert_core.files import atomic_write
+from bert_core.files import atomic_link, atomic_write
 
 __all__ = ["CHECKPOINT_FORMAT", "save_weights", "load_weights", "save_checkpoint", "load_checkpoint",
            "latest_checkpoint", "unreadable"]
@@ -75,14 +75,20 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(run_dir: str | Path, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    scheduler: Any, progress: dict[str, Any], extras: dict[str, nn.Module] | None = None
-                    ) -> Path:
+                    scheduler: Any, progress: dict[str, Any], extras: dict[str, nn.Module] | None = None,
+                    weights_file: str | Path | None = None) -> Path:
     """Write the checkpoint of global step ``step``; return the weights' path. ``extras``:
-    other modules whose state a resumed run needs (SMART's momentum copy), by name."""
+    other modules whose state a resumed run needs (SMART's momentum copy), by name.
+    ``weights_file``: the model's weights at this very step, already written (the best
+    model, saved just before): linked, not written a second time, so a run whose best
+    epoch is its last keeps one copy of those weights on disk, not two."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     stem = f"checkpoint-{step:07d}"
-    weights = save_weights(model, run_dir / f"{stem}.safetensors")
+    if weights_file is not None:
+        weights = atomic_link(weights_file, run_dir / f"{stem}.safetensors")
+    else:
+        weights = save_weights(model, run_dir / f"{stem}.safetensors")
     state = {"format": CHECKPOINT_FORMAT, "optimizer": optimizer.state_dict(),
              "scheduler": scheduler.state_dict(), "rng": _rng_state(), "progress": progress,
              "extras": {name: module.state_dict() for name, module in (extras or {}).items()}}

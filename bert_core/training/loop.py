@@ -262,7 +262,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                                 f"the last good checkpoint is {latest_path(folder)}. Try a lower lr (now "
                                 f"{config.learning_rate:g}).")
 
-    def save(started: float) -> float:
+    def save(started: float, weights_file: Path | None = None) -> float:
         try:
             check_weights(model)
         except TrainingDiverged as error:
@@ -273,7 +273,8 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
         state.wall_seconds += time.perf_counter() - started
         state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
         with clock("checkpoint"):
-            save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules)
+            save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules,
+                            weights_file=weights_file)
         return time.perf_counter()
 
     with PeakMemory(device) as memory:
@@ -342,13 +343,16 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
             overall = overall_score(metrics)
             state.epochs.append({"epoch": epoch + 1, "step": state.step, "dev": metrics, "overall": overall,
                                  "train_loss": state.mean_losses(config.tasks, epoch_start)})
+            best_now = None
             if overall > state.best_overall:
                 state.best_overall, state.best_epoch, state.best = overall, epoch + 1, metrics
                 state.dev_predictions = dev_predictions
                 if main:
+                    # written before the checkpoint that records it as the best, so a kill
+                    # in between resumes the epoch and writes it again
                     with clock("checkpoint"):
-                        save_weights(model, folder / "best.safetensors")
-            started = save(started)
+                        best_now = save_weights(model, folder / "best.safetensors")
+            started = save(started, best_now)
 
     if not main:
         return {"rank": world.rank, "world_size": world.size}

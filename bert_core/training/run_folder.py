@@ -3,7 +3,9 @@
 
 While a run trains it holds ``config.json``, ``best.safetensors`` and the last resumable
 checkpoint (``bert_core.training.checkpoint``); when it has finished, ``metrics.json``,
-``predictions/`` and its final weights as ``last.safetensors``, and no optimiser state.
+``predictions/`` and its final weights as ``last.safetensors``, and no optimiser state
+(when the best epoch is the last, ``best.safetensors`` and ``last.safetensors`` are one
+file with two names, a hard link: ``bert_core.files.atomic_link``).
 
 Nothing in it is deleted unasked: a run folder that cannot be resumed (another config
 under the same name, or ``resume=False``) is moved aside to ``seed-<seed>.previous/``
