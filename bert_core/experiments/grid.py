@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from bert_core.experiments.ablation import stall_config
+from bert_core.experiments.ablation import STALL_SEEDS, stall_config, stall_name
 from bert_core.experiments.cli import parse_seeds, user_errors_in_one_line
 from bert_core.experiments.presets import preset
 from bert_core.experiments.profiles import get_profile, pinned_caps
@@ -131,8 +131,6 @@ _TWO = (0, 1)
 _ONE = (0,)
 _GRID_004 = ["multitask-baseline", "smart", "pcgrad", "sts-swap", "smart-pcgrad", "smart-swap",
              "pcgrad-swap", "smart-pcgrad-swap"]
-_STALL = ["multitask-baseline", "stall-head-lr", "stall-head-dropout", "stall-sts-weight",
-          "stall-pooler-reset", "stall-mean-pooling", "stall-batch-32", "stall-recipe"]
 _PAIRS = ["multitask-baseline", "cross-encoding", "sts-cross", "sts-cosine", "sts-cosine-mnr",
           "sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max", "sts-cosine-mix",
           "mlp-heads-cosine-mix", "sts-swap"]
@@ -156,8 +154,7 @@ GRID: tuple[Table, ...] = (
           _seeds(["multitask-baseline", "multitask-round-robin", "cpu-best", "headline"], _THREE),
           baseline="multitask-baseline"),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
-          "at a time", _seeds(_STALL, _ONE, multitask_baseline=_THREE, stall_sts_weight=_THREE,
-                                      stall_mean_pooling=_THREE, stall_recipe=_THREE),
+          "at a time", MappingProxyType({stall_name(row): seeds for row, seeds in STALL_SEEDS.items()}),
           baseline="multitask-baseline", pinned=True, make=stall_config),
     Table("06", "06", "pair encoding, pair heads, pooling, the ranking loss and swap augmentation",
           _seeds(_PAIRS, _THREE), baseline="multitask-baseline"),
