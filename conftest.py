@@ -4,6 +4,10 @@
   kernels inherit) that is removed at the end, unless the caller set one: a test run
   leaves no weights behind, and a second run in the same clone starts as fresh as the
   first (the smoke profile's stored results live there too).
+- Between two notebooks the weights of the scratch folder's finished runs are deleted
+  (``drop_finished_weights``): a later notebook loads an earlier one's runs from their
+  records and never needs their weights, and the suite's runs would otherwise keep about
+  8 GB of weights on disk to the end (CI once ran out of disk).
 - nbval waits at most 5 s for a finished cell's output messages; on a loaded machine a
   training cell's last messages can take longer, so the notebooks get a minute.
 """
@@ -13,11 +17,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
 NBVAL_OUTPUT_TIMEOUT = 60  # seconds
 _SCRATCH = pytest.StashKey[str]()
+_NOTEBOOK = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,3 +44,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if hasattr(item, "output_timeout"):  # an nbval cell
             item.output_timeout = NBVAL_OUTPUT_TIMEOUT
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    scratch = item.config.stash.get(_SCRATCH, None)
+    if scratch is None or not hasattr(item, "output_timeout"):  # only our own folder, only nbval cells
+        return
+    notebook = str(item.path)
+    if item.config.stash.get(_NOTEBOOK, None) != notebook:  # the first cell of the next notebook
+        item.config.stash[_NOTEBOOK] = notebook
+        from bert_core.training.run_folder import drop_finished_weights  # torch: only once a notebook runs
+
+        drop_finished_weights(Path(scratch))

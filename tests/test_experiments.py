@@ -12,8 +12,9 @@ from bert_core.experiments import (
 )
 from bert_core.experiments import run as experiments_run
 from bert_core.experiments.__main__ import main as cli_main
+from bert_core.files import runs_root
 from bert_core.multitask import evaluate
-from bert_core.training.run_folder import run_dir
+from bert_core.training.run_folder import drop_finished_weights, run_dir
 
 
 def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_run, isolated_outputs, monkeypatch):
@@ -42,6 +43,28 @@ def test_run_experiment_writes_runs_and_reuses_by_hash(tiny_run, isolated_output
     assert load_result(tiny_run("reuse", finetune_lr=5e-4)) is None  # another hash
     with pytest.raises(AssertionError, match="reused"):
         run_experiment(config, reuse=False, progress=False)
+
+
+def test_dropping_finished_weights_keeps_the_records_and_unfinished_runs(tiny_run, isolated_outputs,
+                                                                        monkeypatch):
+    config = tiny_run("dropped", epochs=1)
+    result = run_experiment(config, progress=False)
+    folder = run_dir(config, 0)
+    training = folder.with_name("seed-9")  # a run still training: its pointer is there
+    training.mkdir()
+    for name in ("metrics.json", "latest.json", "checkpoint-0000002.safetensors"):
+        (training / name).write_text("{}")
+    size = (folder / "best.safetensors").stat().st_size  # best and last: one file, two names
+
+    assert drop_finished_weights(runs_root()) == size
+    assert not list(folder.glob("*.safetensors")) and (folder / "metrics.json").exists()
+    assert (training / "checkpoint-0000002.safetensors").exists()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the stored record should be loaded")
+
+    monkeypatch.setattr(experiments_run, "train_run", no_training)
+    assert run_experiment(config, progress=False).seed_metrics() == result.seed_metrics()
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():

@@ -30,7 +30,8 @@ from bert_core.files import PROJECT_ROOT, atomic_write, runs_root
 from bert_core.training.checkpoint import latest_checkpoint
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "finish_run", "write_json", "latest_path",
+__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "finish_run", "drop_finished_weights",
+           "write_json", "latest_path",
            "shown"]
 
 
@@ -103,6 +104,24 @@ def finish_run(folder: Path) -> None:
     (folder / f"{latest['stem']}.safetensors").replace(folder / "last.safetensors")
     (folder / "latest.json").unlink()
     (folder / f"{latest['stem']}.pt").unlink(missing_ok=True)
+
+
+def drop_finished_weights(root: Path) -> int:
+    """Delete the weights (``*.safetensors``) of every finished run under ``root`` (a folder
+    with ``metrics.json`` and no resume pointer, including one moved aside); return the
+    bytes freed. Their records stay, so ``run_experiment`` still loads them; only
+    ``trained_model`` needs the weights, and trains the run again without them. For a
+    scratch runs folder whose runs are done with (the test suite's, between notebooks)."""
+    freed = 0
+    for metrics in Path(root).rglob("metrics.json"):
+        folder = metrics.parent
+        if (folder / "latest.json").exists():
+            continue
+        for weights in folder.glob("*.safetensors"):
+            size = weights.stat().st_size if weights.stat().st_nlink == 1 else 0  # a link frees nothing yet
+            weights.unlink()
+            freed += size
+    return freed
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
