@@ -53,7 +53,6 @@ from bert_core.course.tables import (
 )
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
-from bert_core.experiments.profiles import pinned_caps
 from bert_core.multitask.data import PairExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import (
@@ -71,9 +70,6 @@ from bert_core.training.smart import (
 
 profile = setup(seed=0)
 print(profile)
-# this notebook's committed cpu tables were trained at the small cpu caps (notebook 05,
-# section 9): pinned in cpu until they are re-run at the new scale; nothing in smoke
-pinned = pinned_caps(profile.name)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -300,17 +296,17 @@ pd.DataFrame({name: vars(s) for name, s in SMART_SETTINGS.items()}).T
 #
 # - `smart`: report 004's SMART BERT, its settings on the notebook 05 baseline
 #   (bi-encoded pairs, CLS pooling, the concatenation heads). In the `cpu` profile that
-#   model stays at the majority class for SST and Quora (notebook 05), so SMART is also
-#   tried on notebook 06's `sbert-heads-mean` (mean pooling, the siamese and cosine_fc
-#   heads), which learns all three tasks in the same budget: `sbert-mean-smart`, and
-#   with the clean pass's dropout masks shared (`sbert-mean-smart-shared`).
+#   model learns all three tasks, but little (its STS r stays near 0.26, bounded by the
+#   concatenation head, notebook 06), so SMART is also tried on notebook 06's
+#   `sbert-heads-mean` (mean pooling, the siamese and cosine_fc heads), which learns all
+#   three much further in the same budget: `sbert-mean-smart`, and with the clean pass's
+#   dropout masks shared (`sbert-mean-smart-shared`).
 # - Report 001's cross-encoded model with PCGrad (notebook 09), then SMART at report
 #   001's settings under each of its three divergences.
 #
 # Seeds: the committed `cpu` runs of the baseline, `sbert-heads-mean` and `cross-encoding`
-# have 3 (notebooks 05-06), `cross-pcgrad` and the two SMART rows on `sbert-heads-mean`
-# 2, and every other SMART row 1 (a SMART run costs about 2.7 baseline
-# runs on this machine's two cores; more seeds are exercise 5).
+# have 3 (notebooks 05-06), every other row 2 (a SMART run costs about 2.7 baseline runs
+# on this machine's two cores; a third seed is exercise 5).
 
 # %%
 grid_08 = table("08")  # the rows, their seeds and baselines (bert_core.experiments.grid)
@@ -335,10 +331,11 @@ results_table(results, resources=False)
 # %% [markdown]
 # ## 5. Beside the published numbers
 #
-# The committed `cpu` runs (MiniLM, 400 training examples per task, 3 epochs of 50
-# steps; mean ± standard deviation over the seeds, seconds and peak memory per run) next
-# to each report's own rows (BERT-base, the full data, 10 epochs). Compare the direction
-# of each change, not the values.
+# The committed `cpu` runs (MiniLM at notebook 05's cpu caps: 1,600 training examples per
+# task, 2 epochs of 100 steps in length-bucketed batches of 16; mean ± standard deviation
+# over the seeds, seconds and peak memory per run) next to each report's own rows
+# (BERT-base, the full data, 10 epochs). Compare the direction of each change, not the
+# values.
 
 # %%
 cpu = grid_08.committed()
@@ -406,50 +403,64 @@ plots.save_figure(fig, "08_comparison", source)
 plt.show()
 
 # %% [markdown]
-# What the `cpu` rows say (one seed for every SMART row; the baselines' spreads over
-# three seeds are in their rows):
+# What the `cpu` rows say (two seeds for every SMART row and for `cross-pcgrad`, three for
+# the baseline, `sbert-heads-mean` and `cross-encoding`; Δ and stars from the comparison
+# table above). The table makes 36 tests (9 rows × 4 scores) at p < 0.05, so one or two
+# stars may come by chance, and with two seeds on one side Welch's test has one to three
+# degrees of freedom: only large, consistent differences reach a star.
 #
-# - **On report 004's baseline model SMART changes nothing visible**: 0.270 / 0.632 /
-#   0.205 (overall 0.501) against 0.257 / 0.632 / 0.211 ± 0.020 (0.498 ± 0.003). That
-#   model does not leave the majority classes of SST and Quora in this budget (notebook
-#   05), and SMART does not change that.
-# - **On the model that learns, SMART holds it back.** `sbert-mean-smart` reaches 0.282 ±
-#   0.007 / 0.647 ± 0.001 / 0.762 ± 0.005 (overall 0.603 ± 0.004, two seeds) against
-#   0.379 ± 0.021 / 0.678 ± 0.012 / 0.804 ± 0.003 (0.653 ± 0.011), and its training
-#   losses fall more slowly (seed 0's third epoch: 1.53 / 0.65 / 1.11 against 1.33 /
-#   0.59 / 0.39). SMART is a regulariser and a trust region: it
-#   pays off when a model overfits (the reports trained 10 epochs on the full data and
-#   saw training accuracy above 90%, "A SMARTer minBERT" 4.4). 150 steps of 8 examples
-#   underfit, and a brake only slows them.
+# - **On report 004's baseline model SMART changes nothing beyond the noise**: 0.407 /
+#   0.712 / 0.240 (overall 0.580 ± 0.002, +0.005) against 0.402 ± 0.016 / 0.695 ± 0.034 /
+#   0.255 ± 0.008 (overall 0.575 ± 0.017). That model learns all three tasks at these
+#   caps, but its STS r is bounded near 0.26 by the concatenation head (notebook 06), and
+#   SMART does not lift the bound. Its STS r, 0.240 in both seeds, sits 0.015 below the
+#   baseline's mean, without a star (notebook 09 finds the same with PCGrad added).
+# - **On the model that learns furthest, SMART holds it back, in every score.**
+#   `sbert-mean-smart` reaches SST 0.358 ± 0.002, -0.072*, Quora 0.735 ± 0.007, -0.073*,
+#   STS 0.750 ± 0.007, -0.063* (overall 0.656 ± 0.002, -0.059*) against
+#   `sbert-heads-mean`'s 0.430 / 0.808 / 0.813 (0.715), and its training losses fall more
+#   slowly (seed 0's second epoch: 1.51 / 0.59 / 3.1 against 1.13 / 0.44 / 0.61). SMART is
+#   a regulariser and a trust region: it pays off when a model overfits (the reports
+#   trained 10 epochs on the full data and saw training accuracy above 90%, "A SMARTer
+#   minBERT" 4.4). 200 steps of 16 examples a task underfit, and a brake only slows them.
 # - **With the clean pass's dropout masks shared, the brake is gone.**
-#   `sbert-mean-smart-shared` reaches 0.344 ± 0.006 / 0.703 ± 0.005 / 0.810 ± 0.009
-#   (overall 0.651 ± 0.002, two seeds): the same overall score as the model without
-#   SMART, SST lower and Quora higher by about two of the baseline's spreads, STS the
-#   same. Its R_s averaged 4e-7 (SST) to 2e-5 (STS), 10⁴ times less than with independent masks:
-#   at ε = 1e-4, δ barely moves the outputs (section 2), so what acts is the Bregman
-#   term (0.008-0.13). What slowed `sbert-mean-smart` was λ_s = 5 times the
-#   disagreement of two dropout masks, not the adversarial perturbation.
-# - **What the penalties were** (section 5.3): STS's D_Breg is by far the largest term
-#   (about 0.5 on average with report 004's settings, against task losses of 1-2): the
-#   STS score is on a 0-5 scale, and the momentum copy lags the model by about 100
-#   steps, so the proximity term mostly keeps the STS head from moving. R_s is 0.005-0.08.
-#   With independent dropout masks, both are mostly the masks' disagreement (section 2).
-# - **Report 001's cross-encoder.** PCGrad on the cross-encoder gives 0.257 / 0.758 ±
-#   0.009 / 0.711 ± 0.037 (overall 0.623 ± 0.009, two seeds) against `cross-encoding`'s
-#   0.259 / 0.716 ± 0.044 / 0.681 ± 0.054 (0.605 ± 0.023), inside its wide spread.
-#   Adding SMART at report 001's settings gives 0.258 / 0.740 / 0.717 (sym-KL), 0.262 /
-#   0.750 / 0.722 (KL) and 0.258 / 0.740 / 0.717 (KL, then sym-KL), overall
-#   0.619-0.624: nothing visible over PCGrad alone, and SST stays at its majority class.
-#   Report 001 saw SMART 2 ahead on SST (0.500 against 0.460), the three within 0.003
-#   on STS.
-# - **Sym-KL and KL-then-sym-KL gave bit-identical runs.** At ε = 1e-6 and η = 1e-3, one
-#   ascent step overshoots the box in almost every coordinate, so the projection leaves
-#   δ = ε sign(g): the ascent's divergence matters only through the *signs* of its
-#   gradient, and near δ = 0 the KL and the symmetrised KL have gradients of the same
-#   direction. The variants can only differ in the final term, which is why `kl` (KL in
-#   both) differs and `kl_then_symkl` does not. Report 001 adapted smart-pytorch, whose
-#   step rescales δ to ∞-norm 1 whatever ε is (the `bert_core.training.smart` docstring); with
-#   that step its perturbations were about 10⁶ times ε, and its variants could differ.
+#   `sbert-mean-smart-shared` reaches SST 0.421 ± 0.008, -0.009, Quora 0.801 ± 0.001,
+#   -0.008, STS 0.829 ± 0.002, +0.015* (overall 0.712 ± 0.003, -0.003): SST, Quora and the
+#   overall score within the noise of the model without SMART, and STS's r a little
+#   higher, starred: both seeds (0.830, 0.827) above all three of `sbert-heads-mean`'s
+#   (0.807-0.818). One star in 36 tests is a hint, not a finding; a third seed would say
+#   more (exercise 5). Its R_s averaged 1e-6 (Quora) to 2e-5 (STS), 2,000-3,000 times less
+#   than with independent masks: at ε = 1e-4, δ barely moves the outputs (section 2), so
+#   what acts is the Bregman term (0.02-0.08). What slowed `sbert-mean-smart` was λ_s = 5
+#   times the disagreement of two dropout masks, not the adversarial perturbation.
+# - **What the penalties were** (section 5.3): STS's D_Breg is the largest term with
+#   report 004's settings (0.16 on average with independent masks, against STS training
+#   losses of 0.6-3): the STS score is on a 0-5 scale, and the momentum copy lags the
+#   model by about 100 steps, so the proximity term mostly keeps the STS head from moving.
+#   R_s is 0.003-0.04. With independent dropout masks, both are mostly the masks'
+#   disagreement (section 2).
+# - **Report 001's cross-encoder.** PCGrad on the cross-encoder changes nothing beyond the
+#   noise: 0.415 / 0.803 / 0.804 (overall 0.707 ± 0.002, +0.002) against
+#   `cross-encoding`'s 0.412 / 0.799 / 0.805. Adding SMART at report 001's settings,
+#   against PCGrad alone: overall 0.705 ± 0.002, -0.002 (sym-KL), 0.705 ± 0.001, -0.002
+#   (KL) and 0.705 ± 0.002, -0.002 (KL, then sym-KL). At ε = 1e-6 SMART's δ is invisible
+#   (section 2), and what is left, the masks' disagreement and the proximity term, does
+#   not brake this model as it brakes `sbert-heads-mean`. Only STS's r moves, a little and
+#   starred: 0.795 ± 0.001, -0.009* (sym-KL), 0.789 ± 0.001, -0.015* (KL), every seed
+#   below both of PCGrad's. Read the stars with care: PCGrad's two seeds agree to the
+#   third decimal (0.804 both), which makes a small gap easy to star, and the sym-KL and
+#   KL-then-sym-KL stars are one result twice (next point). Report 001 saw SMART 2 ahead
+#   on SST (0.500 against 0.460), the three within 0.003 on STS.
+# - **Sym-KL and KL-then-sym-KL gave the same runs**, seed for seed: the same SST and
+#   Quora accuracies, and STS's r equal to seven decimals. At ε = 1e-6 and η = 1e-3, one
+#   ascent step overshoots the box in almost every coordinate, so the projection leaves δ
+#   = ε sign(g): the ascent's divergence matters only through the *signs* of its gradient,
+#   and near δ = 0 the KL and the symmetrised KL have gradients of the same direction.
+#   Only the few coordinates whose step stays inside the box differ, by a hair. The
+#   variants can only differ in the final term, which is why `kl` (KL in both) differs and
+#   `kl_then_symkl` does not. Report 001 adapted smart-pytorch, whose step rescales δ to
+#   ∞-norm 1 whatever ε is (the `bert_core.training.smart` docstring); with that step its
+#   perturbations were about 10⁶ times ε, and its variants could differ.
 #
 # ## Summary
 #
@@ -466,8 +477,8 @@ plt.show()
 # - In training, with independent dropout masks (the packages' way, and the default), R_s
 #   at the reports' ε is the disagreement of two masks, not δ's effect; shared masks
 #   (`smart_options={"dropout": "shared"}`) measure δ alone. On the model that learns
-#   here, the first slowed training (overall 0.603 against 0.653), the second did not
-#   (0.651).
+#   furthest here, the first slowed training (overall 0.656 against 0.715), the
+#   second did not (0.712).
 # - A SMART step costs about 2.7 baseline steps and twice the memory.
 #
 # ## Exercises
@@ -482,9 +493,11 @@ plt.show()
 #    same ε, and what does each step cost?
 # 4. With report 001's ε = 1e-6, how large is λ_s R_s against the task losses in the
 #    table of section 5.3? What λ_s would make the term matter?
-# 5. Add seeds to the SMART rows (`python -m bert_core.train smart --profile cpu
-#    --seeds 0,1,2`; about 7 minutes per run here). Which differences survive?
-# 6. With shared masks and report 004's ε, R_s is about 1e-6 (section 5.3): only the
+# 5. Add a third seed to the SMART rows (`python -m bert_core.train sbert-mean-smart-shared
+#    --profile cpu --seeds 0,1,2` loads the two committed seeds and trains the third;
+#    about 15 minutes per SMART run here). Which differences survive, and which stars
+#    appear?
+# 6. With shared masks and report 004's ε, R_s is 1e-6 to 2e-5 (section 5.3): only the
 #    Bregman term acts. Which ε makes R_s as large as the dropout-mask term was (about
 #    1e-2), and what does SMART do to `sbert-heads-mean` then?
 # 7. SMART perturbs the embeddings of the padding-free tokens only. What would happen

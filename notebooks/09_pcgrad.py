@@ -50,14 +50,10 @@ from bert_core.course.tables import (
 )
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
-from bert_core.experiments.profiles import pinned_caps
 from bert_core.training.pcgrad import GradientSurgery, project_conflicting, surgery_weights
 
 profile = setup(seed=0)
 print(profile)
-# this notebook's committed cpu tables were trained at the small cpu caps (notebook 05,
-# section 9): pinned in cpu until they are re-run at the new scale; nothing in smoke
-pinned = pinned_caps(profile.name)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -170,7 +166,7 @@ show_source(GradientSurgery.backward)
 # *before* projection, for the whole encoder and per layer group (`record["gradients"]`:
 # step, group, pair, cosine): `all` is the whole encoder, then the embeddings, each
 # transformer layer and the pooler (`parameter_groups`). Here is the committed `cpu` run
-# of `pcgrad` (notebook 05's baseline model, MiniLM's 6 layers, 150 steps), or, when
+# of `pcgrad` (notebook 05's baseline model, MiniLM's 6 layers, 200 steps), or, when
 # there is none, this profile's own run from section 4.
 
 # %%
@@ -208,7 +204,7 @@ plots.save_figure(fig, "09_conflict_rates", source)
 plt.show()
 
 # %% [markdown]
-# The same for the model of section 4.3, which learns all three tasks here (mean
+# The same for the model of section 4.2, which learns all three tasks furthest here (mean
 # pooling, the siamese paraphrase head, the cosine_fc STS head):
 
 # %%
@@ -220,28 +216,29 @@ plt.show()
 conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
 # %% [markdown]
-# What the committed runs show (seed 0 of each):
+# What the committed runs show (seed 0 of each; in seed 1 the pairs conflict in 41-55% of
+# the steps, with mean signed cosines within ±0.02: alike):
 #
 # - **The three tasks' gradients are nearly orthogonal, and their sign is a coin flip.**
-#   Over the whole encoder the mean |cosine| is 0.03-0.05 on the baseline model and
-#   0.014-0.019 on `sbert-heads-mean`, and every pair conflicts in 43-55% of the steps,
-#   in every layer, from the first epoch to the last. The mean *signed* cosine is within
-#   ±0.01 of zero everywhere: no pair of tasks systematically pulls against (or with)
-#   another.
-# - **Per layer the cosines are larger** (up to 0.21 for Quora/STS in layer 4 of the
+#   Over the whole encoder the mean |cosine| is 0.06-0.12 on the baseline model (the
+#   largest for Quora/STS) and 0.024-0.036 on `sbert-heads-mean`, and every pair
+#   conflicts in 44-53% of the steps (43-59% in each layer group).
+#   The mean *signed* cosine over the whole encoder is within ±0.006 of zero: no pair of
+#   tasks systematically pulls against (or with) another.
+# - **Per layer the cosines are larger** (up to 0.22 for Quora/STS in layer 4 of the
 #   baseline model) than over the whole encoder: the whole is a sum of the layers' dot
 #   products, whose signs differ. The embeddings and the upper layers disagree most,
 #   layer 0 and the pooler least. Under mean pooling the pooler gets no gradient at all
 #   (its row is 0).
-# - **Why.** With 8 examples per task and step, a task's gradient is mostly the noise of
-#   its batch, and the noise of two tasks is independent, so their cosine scatters around
-#   zero. (Two random directions in 22.7 M dimensions would have |cos| ≈ 0.0002, so the
-#   gradients do share structure, but not a sign.) Report 004 used larger batches and
-#   BERT-base, where a task's mean direction stands out of the noise.
+# - **Why.** With 16 examples per task and step, a task's gradient is mostly the noise
+#   of its batch, and the noise of two tasks is independent, so their cosine scatters
+#   around zero. (Two random directions in 22.7 M dimensions would have |cos| ≈ 0.0002,
+#   so the gradients do share structure, but not a sign.) Report 004 used larger batches
+#   and BERT-base, where a task's mean direction may stand out of the noise.
 # - **What that leaves for PCGrad.** A projection removes from g_i its component along
-#   g_j, |cos| ‖g_i‖ long: a few per cent of the gradient, in about half the steps, in a
-#   random direction. The update barely changes, so PCGrad cannot change much here.
-#   Section 4 agrees.
+#   g_j, |cos| ‖g_i‖ long: a few per cent of the gradient (about a tenth at most), in
+#   about half the steps, in a random direction. The update barely changes, so PCGrad
+#   cannot change much here. Section 4 agrees.
 #
 # ## 4. Report 004's grid
 #
@@ -249,10 +246,9 @@ conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].un
 # augmentation (notebook 06: each STS pair also trains in the reverse order) in every
 # way, on its baseline: notebook 05's model (bi-encoded pairs, CLS pooling, the
 # concatenation heads). The baseline and `sts-swap` rows are notebook 06's committed
-# runs. Seeds: 3 for those two (and for `sbert-heads-mean`), 2 for the PCGrad rows
-# without SMART and for `sbert-mean-smart`, 1 for every other row (a SMART run costs
-# about 2.7 baseline runs here; more seeds are exercise 4). The runs were trained above,
-# in section 3.
+# runs. Seeds: 3 for those two (and for `sbert-heads-mean`), 2 for every other row (a
+# SMART run costs about 2.7 baseline runs here; a third seed is exercise 4). The runs
+# were trained above, in section 3.
 
 # %%
 settings_table(configs, ["smart", "pcgrad", "augmentation"])
@@ -267,10 +263,11 @@ results_table(results, resources=False)
 # %% [markdown]
 # ### 4.1 Beside the published numbers
 #
-# The committed `cpu` runs (MiniLM, 400 training examples per task, 3 epochs of 50
-# steps; mean ± standard deviation over the seeds, seconds and peak memory per run) next
-# to report 004's results table (BERT-base, the full data; dev) and report 001's PCGrad
-# rows. Compare the direction of each change, not the values.
+# The committed `cpu` runs (MiniLM at notebook 05's cpu caps: 1,600 training examples per
+# task, 2 epochs of 100 steps in length-bucketed batches of 16; mean ± standard deviation
+# over the seeds, seconds and peak memory per run) next to report 004's results table
+# (BERT-base, the full data; dev) and report 001's PCGrad rows. Compare the direction of
+# each change, not the values.
 
 # %%
 side_by_side(ours(cpu, *grid), published_rows([
@@ -298,12 +295,13 @@ side_by_side(ours(cpu, *grid), published_rows([
 comparison_table(grid_09, cpu)
 
 # %% [markdown]
-# ### 4.2 On a model that learns all three tasks here
+# ### 4.2 On the model that learns furthest here
 #
-# In the `cpu` profile the baseline model of report 004 stays at the majority class for
-# SST and Quora (notebook 05): 150 steps of 8 examples are too few for its CLS pooling
-# and concatenation heads. Notebook 06's `sbert-heads-mean` learns all three tasks in
-# the same budget, so here are SMART and PCGrad on it too (same settings):
+# At the `cpu` caps report 004's baseline model learns all three tasks, but little: its
+# STS r stays near 0.26, bounded by the concatenation head (notebook 06), and SST and
+# Quora sit 0.14 and 0.06 above their dev subsets' majority classes (0.263 and 0.632). Notebook 06's `sbert-heads-mean`
+# learns all three much further in the same budget (overall 0.715 against 0.575), so here
+# are SMART and PCGrad on it too (same settings), each against `sbert-heads-mean`:
 
 # %%
 side_by_side(ours(cpu, *learning))
@@ -319,33 +317,52 @@ plots.save_figure(fig, "09_comparison", source)
 plt.show()
 
 # %% [markdown]
-# What the `cpu` rows say (one seed for every new row; the baseline's spread over three
-# seeds is ± 0.003 overall, ± 0.020 in STS r):
+# What the `cpu` rows say (two seeds for every new row, three for the baseline, `sts-swap`
+# and `sbert-heads-mean`; Δ and stars from the comparison table above). The table makes 44
+# tests (11 rows × 4 scores) at p < 0.05, so two or three stars may come by chance, and
+# with two seeds on one side Welch's test has one to three degrees of freedom: only large,
+# consistent differences can reach a star. Read a lone star as a hint, a pattern across
+# rows as a finding.
 #
-# - **Report 004's grid: no combination leaves the baseline's band.** Every one of the
-#   eight rows lands within 0.495-0.505 overall. On this model SST and Quora stay at (or
-#   within 0.02 of) their majority classes in every row; only STS moves, within
-#   0.19-0.23, about one baseline spread either way. The one consistent sign is small:
-#   all four SMART rows move SST off its majority class (0.258-0.273 against 0.257 in
-#   every baseline seed), and none of them helps STS (0.188-0.206 against 0.211).
-# - **Report 004 saw small gains as well**, from one seed each: its best dev row
-#   (SMART + PCGrad + swap) is +0.014 SST and +0.030 STS over its baseline, and its
-#   best test row was a different combination (SMART + PCGrad). Differences of that
-#   size are within what one seed can show, here and there.
-# - **PCGrad on `sbert-heads-mean`** (the model that learns here) is indistinguishable
-#   from the model without it: 0.382 / 0.670 / 0.802 against 0.379 ± 0.021 / 0.678 ±
-#   0.012 / 0.804 ± 0.003. That is what section 3 predicts: near-orthogonal task
-#   gradients leave PCGrad almost nothing to remove.
-# - **SMART on `sbert-heads-mean`** costs: SST 0.282, Quora 0.647, STS 0.762 (overall
-#   0.603 ± 0.004 over two seeds, against 0.653 ± 0.011). Notebook 08 shows why: at 150 steps the model is
-#   still underfitting, and SMART's terms hold it back (its third-epoch training losses
-#   are 1.53 / 0.65 / 1.11 against 1.33 / 0.59 / 0.39). Adding PCGrad to it changes
-#   nothing (0.280 / 0.662 / 0.772, overall 0.609 against 0.603). Notebook 08's
+# - **Report 004's grid: no combination leaves the baseline's noise.** Every one of the
+#   seven rows lands between 0.579 and 0.588 overall, against the baseline's 0.575 ±
+#   0.017: differences of +0.004 to +0.013, none starred. PCGrad alone: 0.588 ± 0.003,
+#   +0.013; SMART alone: 0.580 ± 0.002, +0.005; swap alone: 0.581 ± 0.005, +0.006; all
+#   three: 0.586 ± 0.006, +0.011.
+# - **All seven rows sit above the baseline's mean, and all seven gain on Quora** (+0.004
+#   to +0.029). That looks like a pattern, but it is one comparison seven times: every row
+#   is measured against the same three baseline seeds, whose Quora spread (± 0.034) is the
+#   widest in the table. If those three seeds happen to sit low, every row looks better. A
+#   finding would need the rows to differ from each other, and they do not: with or
+#   without SMART, with or without PCGrad, Quora is 0.699-0.724.
+# - **A hint: SMART costs STS a little on this model, unless swap is there.** SMART and
+#   SMART + PCGrad reach STS r 0.240 in all four of their runs (0.240 ± 0.000, -0.015 and
+#   0.240 ± 0.001, -0.015). No star: the baseline's three seeds spread ± 0.008, too wide
+#   for two seeds to separate from. The two SMART rows with swap are at 0.259 and 0.261,
+#   where swap alone is 0.266. On a head whose r is bounded near 0.26 (notebook 06), these
+#   are small moves; a third seed (exercise 4) would say more.
+# - **Report 004 saw small gains as well**, from one seed each: its best dev row (SMART +
+#   PCGrad + swap) is +0.014 SST and +0.030 STS over its baseline, and its best test row
+#   was a different combination (SMART + PCGrad). Differences of that size are within what
+#   one or two seeds can show, here and there.
+# - **PCGrad on `sbert-heads-mean`** (the model that learns furthest here) is
+#   indistinguishable from the model without it: 0.434 / 0.807 / 0.817 against 0.430 /
+#   0.808 / 0.813, overall 0.716 ± 0.007, +0.001. That is what section 3 predicts:
+#   near-orthogonal task gradients leave PCGrad almost nothing to remove.
+# - **SMART on `sbert-heads-mean` costs every task, beyond the noise.**
+#   `sbert-mean-smart`: SST 0.358 ± 0.002, -0.072*, Quora 0.735 ± 0.007, -0.073*, STS
+#   0.750 ± 0.007, -0.063*, overall 0.656 ± 0.002, -0.059*. Adding PCGrad changes nothing:
+#   `sbert-mean-smart-pcgrad` is 0.657 ± 0.004, -0.058* overall, starred in all four
+#   scores too. These are the table's only stars besides `sbert-heads-mean`'s own.
+#   Notebook 08 shows why: the model still underfits at 200 steps, and SMART's terms, with
+#   independent dropout masks, hold it back (seed 0's second-epoch training losses are
+#   1.51 / 0.59 / 3.1 against 1.13 / 0.44 / 0.61). Notebook 08's
 #   `sbert-mean-smart-shared`, SMART with the clean pass's dropout masks, does not pay
-#   that cost (overall 0.651).
-# - **Cost.** PCGrad's runs took 1.2-1.5x the baseline's time here, more than the
-#   benchmark's 1.02x: with batches of 8 short sentences, copying 3 × 22.7 M gradient
-#   entries per step is a fixed cost the small batch does not hide. SMART's took 2.5-3x.
+#   that cost.
+# - **Cost.** The new rows ran two at a time on the two cores: PCGrad's runs took 454-515
+#   s and SMART's 952-1,280 s, against 303-308 s for the baseline's seeds. Those are not
+#   fair ratios (a run beside another runs slower); the benchmark's per-step ratios
+#   (section 2 and notebook 08: 1.02x for PCGrad, 2.73x for SMART) are.
 #
 # ## Summary
 #
@@ -356,6 +373,11 @@ plt.show()
 # - Done in the Gram matrix of the task gradients, the projection is one weighted sum:
 #   a PCGrad step costs about what a baseline step does.
 # - The recorded cosines show where in the encoder the tasks disagree, and how often.
+#   Here the three tasks' gradients are nearly orthogonal, with a sign that flips from
+#   step to step, so PCGrad has little to remove: on both models it moves no score beyond
+#   the seed noise, alone or combined with SMART and swap.
+# - Seven rows compared with one baseline all differ from it the same way when the
+#   baseline's own seeds happen to sit low: compare the rows with each other, too.
 #
 # ## Exercises
 #
@@ -366,8 +388,9 @@ plt.show()
 #    `GradientSurgery.backward` to compute `surgery_weights` per group, and compare.
 # 3. The conflict rate of section 3 counts any negative cosine. Count only cosines
 #    below −0.1: how much of the conflict is noise around zero?
-# 4. Add seeds to the SMART rows (`python -m bert_core.train smart-pcgrad --profile cpu
-#    --seeds 0,1,2`; about 7 minutes per run here). Which differences survive?
+# 4. Add a third seed to the grid's rows (`python -m bert_core.train smart-pcgrad --profile
+#    cpu --seeds 0,1,2` loads the two committed seeds and trains the third; about 15
+#    minutes per SMART run here, 6-8 without SMART). Which differences survive?
 # 5. Yu et al.'s tragic triad also needs very different gradient sizes. Record ‖g_t‖
 #    per task next to the cosines (the Gram matrix's diagonal): which task dominates the
 #    sum, and when?
