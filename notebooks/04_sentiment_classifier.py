@@ -163,8 +163,8 @@ pd.DataFrame([{f: getattr(c, f) for f in show} for c in configs], index=[c.name 
 results = {config.name: run_experiment(config) for config in configs}
 
 # %% [markdown]
-# Dev accuracy of the best epoch, in this profile (in `smoke`, a few sentences of the
-# sample set: the numbers only show that the code ran):
+# Dev accuracy of the best epoch, in the profile you execute in (on this page the `cpu`
+# runs; in `smoke`, a few sentences of the sample set, which only show that the code ran):
 
 # %%
 results_table(results, resources=False)

@@ -299,8 +299,9 @@ settings_table(configs, show)
 results = {config.name: run_experiment(config, progress=profile.name != "smoke") for config in configs}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
-# show the code ran):
+# The runs of the profile you execute in: on this page the `cpu` runs, loaded from
+# `results/cpu/` (in `smoke`, the sample set's runs, whose numbers only show that the code
+# runs):
 
 # %%
 results_table(results, resources=False)

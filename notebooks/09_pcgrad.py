@@ -254,8 +254,9 @@ conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].un
 settings_table(configs, ["smart", "pcgrad", "augmentation"])
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set and each row's first seed: numbers that only
-# show the code ran):
+# The runs of the profile you execute in: on this page the `cpu` runs, loaded from
+# `results/cpu/` (in `smoke`, the sample set's runs, whose numbers only show that the code
+# runs):
 
 # %%
 results_table(results, resources=False)

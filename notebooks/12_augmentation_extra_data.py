@@ -225,7 +225,9 @@ settings_table(grid_12.configs(profile.name), ["eda_alpha", "eda_share", "seeds"
 results = {config.name: run_experiment(config, progress=False) for config in grid_12.runnable(profile.name)}
 
 # %% [markdown]
-# In this profile (in `smoke`, the sample set: numbers that only show the code ran):
+# The runs of the profile you execute in: on this page the `cpu` runs, loaded from
+# `results/cpu/` (in `smoke`, the sample set's runs, whose numbers only show that the code
+# runs):
 
 # %%
 results_table(results, resources=False)

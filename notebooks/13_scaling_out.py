@@ -297,6 +297,21 @@ pd.DataFrame(table) if table else print("no benchmark results yet: run benchmark
 # Gradient Algorithms"). For the reports' 32 → 128: lr 1e-5 → 2e-5, and a warm-up.
 # Then check on the dev set: a scaling rule is a starting point, not a result.
 #
+# ## Summary
+#
+# - Data parallelism splits one global batch into N shards; averaging the shards'
+#   gradients gives the one-process gradient, so N processes at the same global batch
+#   train the same run (section 3 measured it: the weights agree to rounding).
+# - Anything that mixes the whole batch (PCGrad's projection, a ranking loss over the
+#   batch) must see the summed gradients or all the embeddings: project after the
+#   all-reduce, not per rank (section 4).
+# - On a GPU, bf16 autocast and the fused attention kernel are where the speed is; on a
+#   CPU without bf16 units, fp32 is faster, and the profile picks it.
+# - A training step costs about three forward passes of matrix products; MFU divides
+#   what the model needs by what the device could do, and says how much is left.
+# - More GPUs at a fixed global batch only shorten each step; a larger batch needs a
+#   larger learning rate and a warm-up, then a check on dev.
+#
 # ## Exercises
 #
 # 1. Run section 3 with `hidden_dropout=0.1`. How far apart are the weights now, and
@@ -309,3 +324,14 @@ pd.DataFrame(table) if table else print("no benchmark results yet: run benchmark
 #    Does projecting per rank still differ from projecting the sum? Why?
 # 4. With a GPU: run `python benchmarks/bench_throughput.py --model bert-base --batch 32
 #    --length 128` and compare minBERT's MFU with transformers'. Then try `compile=True`.
+#
+# ## Further reading
+#
+# - Li et al. (2020), *PyTorch Distributed: Experiences on Accelerating Data Parallel
+#   Training*: how DistributedDataParallel buckets and overlaps the all-reduce.
+# - Goyal et al. (2017), *Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour*:
+#   the linear scaling rule and warm-up.
+# - Malladi et al. (2022), *On the SDEs and Scaling Rules for Adaptive Gradient
+#   Algorithms*: the square-root rule for Adam.
+# - Chowdhery et al. (2022), *PaLM*, appendix B: model FLOPs utilisation.
+# - Dao et al. (2022), *FlashAttention*: why the fused attention kernel is faster.

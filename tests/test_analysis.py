@@ -17,7 +17,7 @@ from bert_core.bert.model import BertModel
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course import analysis, categories, paired, widgets
 from bert_core.errors import DataError
-from bert_core.experiments.run import run_experiment, trained_model
+from bert_core.experiments.run import missing_weights_line, run_experiment, stored_model, trained_model
 from bert_core.experiments.submission import check_file, check_submission, write_submission
 from bert_core.multitask.data import PairExample, SentimentExample, load_task, sample_data_dir
 from bert_core.multitask.evaluate import PREDICTION_HEADERS, predict, prediction_file_name
@@ -259,6 +259,22 @@ def test_attention_map_is_the_layers_probabilities(tiny_model):
         widgets.attention_map(model, tokenizer, "a", layer=5)
 
 
+def test_sample_answers_are_the_widgets_answers_as_plain_data(tiny_model):
+    import json
+
+    model, tokenizer = tiny_model
+    shown = {**widgets.SAMPLE_ATTENTION, "layer": 1, "head": 3}  # the tiny BERT has 2 layers of 4 heads
+    sample = json.loads(json.dumps(widgets.sample_answers(model, tokenizer, attention=shown)))  # JSON-able
+    expected = widgets.task_answers(model, tokenizer, *widgets.SAMPLE_PAIR)
+    assert sample["pair"] == list(widgets.SAMPLE_PAIR)
+    assert [row["task"] for row in sample["answers"]] == list(expected["task"])
+    np.testing.assert_allclose([row["value"] for row in sample["answers"]], expected["value"], rtol=1e-6)
+    probs, tokens = widgets.attention_map(model, tokenizer, shown["sentence"], layer=shown["layer"],
+                                          head=shown["head"])
+    assert sample["attention"]["tokens"] == tokens
+    np.testing.assert_allclose(sample["attention"]["probs"], probs, atol=1e-6)
+
+
 def test_trained_model_is_the_stored_runs_best_model(tiny_run, isolated_outputs):
     config = tiny_run("trained", tasks=("sst",), epochs=1)
     run = run_experiment(config, progress=False).runs[0]
@@ -267,8 +283,14 @@ def test_trained_model_is_the_stored_runs_best_model(tiny_run, isolated_outputs)
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
     predicted = predict(model, tokenizer, "sst", examples, progress=False)
     np.testing.assert_array_equal(predicted, run["dev_predictions"]["sst"]["predictions"])
-    # without the weights (a fresh clone has only the stored result) it trains them again
+    stored = stored_model(config, 0)
+    np.testing.assert_array_equal(predict(stored, tokenizer, "sst", examples, progress=False), predicted)
+    # without the weights (a fresh clone has only the stored result) stored_model trains
+    # nothing and says how to; trained_model trains them again
     (run_dir(config, 0) / "best.safetensors").unlink()
+    assert stored_model(config, 0) is None and not (run_dir(config, 0) / "best.safetensors").exists()
+    line = missing_weights_line(config, 0)
+    assert "\n" not in line and str(run_dir(config, 0)) in line and "trained_model(preset('trained'" in line
     with pytest.warns(UserWarning, match="moved it"):  # the folder without its weights is kept aside
         retrained = trained_model(config, 0, progress=False)
     again = predict(retrained, tokenizer, "sst", examples, progress=False)

@@ -1,14 +1,17 @@
 """The main job: execute the course notebooks top to bottom in a profile.
 
-``python -m bert_core.execute --profile cpu`` runs every ``notebooks/NN_*.py`` (the
+``python -m bert_core.course.execute --profile cpu`` runs every ``notebooks/NN_*.py`` (the
 jupytext source) in a fresh kernel with ``BERT_CORE_PROFILE`` set. Notebooks write their
 artefacts to ``results/<profile>/`` and figures to ``figures/<profile>/``.
 
-- ``smoke``: the executed notebooks replace ``notebooks/NN_*.ipynb``. These are the
-  committed notebooks, checked by ``pytest --nbval``.
-- ``cpu`` / ``gpu``: the executed notebooks go to ``runs/notebooks/<profile>/``, and then
-  the smoke notebooks are executed again, so that their tables of committed ``<profile>``
-  results show the new numbers.
+- ``cpu``: the executed notebooks replace ``notebooks/NN_*.ipynb``. These are the
+  committed notebooks, the course's textbook: every table and figure in them comes from
+  the course data at the ``cpu`` profile. Training runs load the committed results in
+  ``results/cpu/`` whose settings match, so the pass takes minutes, not hours.
+- ``smoke`` / ``gpu``: the executed notebooks go to ``runs/notebooks/<profile>/``; the
+  committed notebooks are left as they are. ``pytest --nbval-lax`` executes the committed
+  notebooks in ``smoke`` (every cell must run) and compares the cells marked
+  ``# NBVAL_CHECK_OUTPUT``, whose output is the same in every profile.
 
 Training runs (notebooks 04 on) load a stored result whose settings match instead of
 training again; ``--retrain`` trains every run afresh (``BERT_CORE_REUSE=0``).
@@ -37,9 +40,10 @@ from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
 
 __all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "execute_notebook",
-           "execute_all"]
+           "notebook_target", "execute_all", "COMMITTED_PROFILE"]
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
+COMMITTED_PROFILE = "cpu"  # the profile whose executions are the committed notebooks
 
 
 def notebook_sources(only: list[str] | None = None) -> list[Path]:
@@ -57,6 +61,7 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
     nb = jupytext.read(source)
     _stable_cell_ids(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["bert_core"] = {"profile": profile}  # what a reader of the file sees the results of
     old = os.environ.get("BERT_CORE_PROFILE")
     os.environ["BERT_CORE_PROFILE"] = profile  # the kernel inherits the environment
     start = time.perf_counter()
@@ -122,25 +127,26 @@ def _stable_cell_ids(nb) -> None:
         cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
-def execute_all(profile: str, only: list[str] | None = None, commit_smoke: bool = True) -> None:
-    """Execute the notebooks in ``profile`` (then, for cpu/gpu, in smoke again). The smoke
-    notebooks replace the committed ``notebooks/*.ipynb`` when ``commit_smoke``; other
-    passes, and a smoke run instead of a profile without data, go to ``runs/notebooks/``."""
+def notebook_target(source: Path, profile: str) -> Path:
+    """Where the execution of ``source`` in ``profile`` is written: the committed notebook
+    beside it for ``cpu``, else ``runs/notebooks/<profile>/``."""
+    if profile == COMMITTED_PROFILE:
+        return source.with_suffix(".ipynb")
+    return PROJECT_ROOT / "runs" / "notebooks" / profile / source.with_suffix(".ipynb").name
+
+
+def execute_all(profile: str, only: list[str] | None = None) -> None:
+    """Execute the notebooks in ``profile``, each to ``notebook_target``."""
     # Kernels run in notebooks/: a relative BERT_CORE_DATA must not change meaning there.
     if os.environ.get("BERT_CORE_DATA"):
         os.environ["BERT_CORE_DATA"] = str(Path(os.environ["BERT_CORE_DATA"]).expanduser().resolve())
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
-    passes = [profile] if profile == "smoke" else [profile, "smoke"]
-    for current in passes:
-        with scratch_runs() if current == "smoke" else nullcontext():
-            for source in notebook_sources(only):
-                if current == "smoke" and commit_smoke:
-                    target = source.with_suffix(".ipynb")
-                else:
-                    target = PROJECT_ROOT / "runs" / "notebooks" / current / source.with_suffix(".ipynb").name
-                seconds = execute_notebook(source, current, target)
-                print(f"[{current}] {source.name}: {seconds:.0f} s -> {target.relative_to(PROJECT_ROOT)}",
-                      flush=True)
+    with scratch_runs() if profile == "smoke" else nullcontext():
+        for source in notebook_sources(only):
+            target = notebook_target(source, profile)
+            seconds = execute_notebook(source, profile, target)
+            shown = target.relative_to(PROJECT_ROOT)
+            print(f"[{profile}] {source.name}: {seconds:.0f} s -> {shown}", flush=True)
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -154,10 +160,9 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.retrain:
         os.environ["BERT_CORE_REUSE"] = "0"  # the kernels inherit it
-    requested = get_profile(args.profile).name
-    profile = profile_to_run(requested)
+    profile = profile_to_run(get_profile(args.profile).name)
     only = args.only.split(",") if args.only else None
-    execute_all(profile, only, commit_smoke=profile == requested)
+    execute_all(profile, only)
     return 0
 
 

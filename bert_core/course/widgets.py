@@ -13,6 +13,9 @@ below each widget.
                     (the stored predictions are classes, not probabilities)
     attention_map   the [T, T] attention probabilities of one layer and head (row i: where
                     token i looks), for one sentence or a cross-encoded pair
+    sample_answers  ``task_answers`` and one ``attention_map`` for the course's sample
+                    inputs, as plain data: stored as the ``cpu`` artefact ``final_answers``
+                    so that a reader without the final model's weights still sees its answers
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ from bert_core.multitask.data import PairExample, SentimentExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 
-__all__ = ["task_answers", "worst_errors", "attention_map", "answers_widget", "errors_widget",
-           "attention_widget"]
+__all__ = ["task_answers", "worst_errors", "attention_map", "sample_answers", "answers_widget",
+           "errors_widget", "attention_widget", "SAMPLE_PAIR", "SAMPLE_ATTENTION"]
+
+# The inputs whose answers a static page shows under each widget (notebook 11).
+SAMPLE_PAIR = ("A gorgeous, witty, seductive movie.", "A beautiful and clever film.")
+SAMPLE_ATTENTION = {"sentence": "The film is not bad at all.", "layer": 2, "head": 0}
 
 
 @torch.inference_mode()
@@ -112,6 +119,18 @@ def attention_map(model: MultitaskBERT, tokenizer: Tokenizer, sentence: str, sec
         model.train(was_training)
     probs = out["attentions"][layer][0, head].float().numpy()  # (T, T)
     return probs, tokenizer.convert_ids_to_tokens(batch["input_ids"][0])
+
+
+def sample_answers(model: MultitaskBERT, tokenizer: Tokenizer, pair: tuple[str, str] = SAMPLE_PAIR,
+                   attention: Mapping[str, object] = SAMPLE_ATTENTION) -> dict:
+    """The model's answers to ``pair`` (``task_answers`` as records) and its attention map
+    for ``attention`` (a sentence, a layer, a head; the probabilities as nested lists, with
+    the tokens): plain data for ``save_artefact``."""
+    answers = task_answers(model, tokenizer, *pair)
+    probs, tokens = attention_map(model, tokenizer, attention["sentence"], layer=attention["layer"],
+                                  head=attention["head"])
+    return {"pair": list(pair), "answers": answers.to_dict(orient="records"),
+            "attention": {**attention, "tokens": tokens, "probs": probs.round(6).tolist()}}
 
 
 def answers_widget(model: MultitaskBERT, tokenizer: Tokenizer, sentence: str = "", second: str = ""):

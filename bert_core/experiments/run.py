@@ -35,7 +35,7 @@ from bert_core.training.distributed import current_world
 from bert_core.training.loop import model_for, train_run
 from bert_core.training.run_folder import finish_run, run_dir
 
-__all__ = ["run_experiment", "trained_model"]
+__all__ = ["run_experiment", "trained_model", "stored_model", "missing_weights_line"]
 
 
 def run_experiment(
@@ -90,6 +90,27 @@ def trained_model(config: ExperimentConfig, seed: int = 0, device: torch.device 
     if not _holds_run(folder, config, seed):
         train_run(config, seed, get_profile(config.profile).data_dir, device=device, resume=True,
                   progress=progress, finish=True)
+    return _load_model(config, seed, folder, device)
+
+
+def stored_model(config: ExperimentConfig, seed: int = 0,
+                 device: torch.device | str = "cpu") -> MultitaskBERT | None:
+    """``trained_model``'s weights when the run folder holds them, else None: nothing is
+    trained (what a notebook uses where a fresh clone, with results but no weights, must not
+    spend a run's minutes)."""
+    folder = run_dir(config, seed)
+    return _load_model(config, seed, folder, device) if _holds_run(folder, config, seed) else None
+
+
+def missing_weights_line(config: ExperimentConfig, seed: int = 0) -> str:
+    """One line: where ``config``'s weights would be, and the call that trains them there."""
+    return (f"{config.name} seed {seed}: no weights in {run_dir(config, seed)} (a clone has the results, "
+            f"not the weights); `trained_model(preset({config.name!r}, {config.profile!r}), {seed})` "
+            "trains them there once, in the run's recorded time")
+
+
+def _load_model(config: ExperimentConfig, seed: int, folder: Path,
+                device: torch.device | str) -> MultitaskBERT:
     torch.manual_seed(seed)  # the heads' initial draw, overwritten by the weights below
     model = model_for(config)
     load_weights(model, folder / "best.safetensors")

@@ -1,0 +1,57 @@
+"""The committed notebooks are the course's textbook: executed in the ``cpu`` profile on the
+course data, never the sample set's smoke run shown as a result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bert_core.files import PROJECT_ROOT
+
+# What only a smoke execution prints: its banner, the sample set's folder, its runs and figures.
+SMOKE_MARKS = ("profile smoke", "sample_data", "runs/smoke", "results/smoke", "figures/smoke")
+COMMITTED = sorted(PROJECT_ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+
+
+def smoke_outputs(notebook: dict) -> list[str]:
+    """'cell N: <mark>' for each output of ``notebook`` (a parsed .ipynb) that only a smoke
+    execution prints."""
+    found = []
+    for number, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", "")] + list(output.get("data", {}).values())
+            text = "".join("".join(t) if isinstance(t, list) else str(t) for t in texts)
+            found += [f"cell {number}: {mark}" for mark in SMOKE_MARKS if mark in text]
+    return found
+
+
+def banner(notebook: dict) -> str:
+    """The first line the notebook's set-up cell prints (``print(profile)``)."""
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            if text.startswith("profile "):
+                return text.splitlines()[0]
+    return ""
+
+
+def test_the_check_finds_a_smoke_execution():
+    smoke = {"cells": [{"cell_type": "code", "outputs": [
+        {"name": "stdout", "text": ["profile smoke: checkpoint minilm-l6, data from "
+                                    "bert_core/multitask/sample_data\n"]}]}]}
+    assert banner(smoke).startswith("profile smoke")
+    assert smoke_outputs(smoke) == ["cell 0: profile smoke", "cell 0: sample_data"]
+    table = {"cells": [{"cell_type": "code", "outputs": [
+        {"data": {"text/plain": "files in runs/smoke/final/seed-0"}}]}]}
+    assert smoke_outputs(table) == ["cell 0: runs/smoke"]
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_committed_notebook_shows_the_cpu_profile(path: Path):
+    notebook = json.loads(path.read_text())
+    how = "rebuild it with `make notebooks` (the cpu profile, with the course data)"
+    assert notebook["metadata"].get("bert_core", {}).get("profile") == "cpu", f"{path.name}: {how}"
+    assert banner(notebook).startswith("profile cpu"), f"{path.name} banner {banner(notebook)!r}: {how}"
+    assert smoke_outputs(notebook) == [], f"{path.name} shows the sample set's outputs: {how}"
