@@ -66,6 +66,7 @@ print(versions())
 # The files are tab-separated with a header. A reader turns each row into a typed record:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(data.PairExample)
 
 # %% [markdown]
@@ -88,6 +89,7 @@ describe.summary_table(summary)
 # once, how many and where. Here on a small file with three flawed rows:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 bad_file = "\tid\tsentence1\tsentence2\tis_duplicate\n" \
     "0\tq1\tHow do I learn chess?\tWhat is the best way to learn chess?\t1.0\n" \
     "1\tq2\tIs tea healthy?\tIs coffee healthy?\t\n" \
@@ -111,6 +113,7 @@ print(message)
 # it needs before it does any work, so such a file fails in seconds, not after an epoch.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 unclosed = bad_file.replace("How do I learn chess?", '"How do I learn chess?')
 with tempfile.TemporaryDirectory() as folder:
     Path(folder, "quora-train.csv").write_text(unclosed)

@@ -57,6 +57,7 @@ print(versions())
 # strips accents first.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 sentence = "The acting was unbelievably wooden, but I loved the soundtrack."
 print(tokenizer.tokenize(sentence))
 
@@ -67,6 +68,7 @@ print(tokenizer.tokenize(sentence))
 # `[PAD]` (id 0) to its longest member, and the **attention mask** marks the real tokens.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 batch = tokenizer(["Is it raining?", "How do I learn chess?"], ["Yes, all day.", "Where can I learn chess?"])
 pd.DataFrame({
     "token": tokenizer.convert_ids_to_tokens(batch["input_ids"][0]),
@@ -84,12 +86,14 @@ pd.DataFrame({
 # $$e_t = \mathrm{LayerNorm}\big(W_\text{word}[x_t] + W_\text{pos}[t] + W_\text{type}[s_t]\big)$$
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(BertEmbeddings.forward)
 
 # %% [markdown]
 # By hand, from the pretrained tables, checked against the module:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 emb = model.embeddings
 ids, types = batch["input_ids"], batch["token_type_ids"]
 T = ids.shape[1]
@@ -115,6 +119,7 @@ print(f"embeddings: {tuple(by_hand.shape)} (B, T, C) - by hand == model.embed")
 # slices; their outputs are concatenated. Here is the library's version:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(attention.scaled_dot_product)
 
 # %% [markdown]
@@ -122,6 +127,7 @@ show_source(attention.scaled_dot_product)
 # projections, split into heads: `[B, T, C]` -> `[B, H, T, D]`.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 layer = model.bert_layers[0].self_attention
 x = by_hand.detach()
 B, T, C = x.shape
@@ -139,6 +145,7 @@ print(f"q, k, v: {tuple(q.shape)} (B, H, T, D)")
 # Scores, the padding mask, the softmax, the weighted sum:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 scores = q @ k.transpose(-1, -2) / D**0.5  # (B, H, T, T)
 mask = batch["attention_mask"][:, None, None, :]  # (B, 1, 1, T)
 scores = scores.masked_fill(mask == 0, torch.finfo(scores.dtype).min)
@@ -153,6 +160,7 @@ print(f"weight on padding: {probs[0, :, :, mask[0, 0, 0] == 0].abs().max().item(
 # the backward pass; training uses it).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 with torch.no_grad():
     library, library_probs = layer(x, batch["attention_mask"], output_attentions=True)
     fused = attention.fused_scaled_dot_product(q, k, v, batch["attention_mask"])
@@ -171,6 +179,7 @@ print("by hand == BertSelfAttention (explicit) == fused kernel (at real tokens)"
 # to), some link words that belong together. Rows are the attending tokens.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 example = tokenizer(sentence)
 with torch.no_grad():
     out = model(**example, output_attentions=True)
@@ -191,6 +200,7 @@ plt.show()
 # `[CLS]`, to `[SEP]`, and to the token itself, per layer (mean over heads and tokens):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 sep = [i for i, t in enumerate(tokens) if t == "[SEP]"]
 share = pd.DataFrame({
     "to [CLS]": maps[..., 0].mean(dim=(1, 2)),

@@ -63,12 +63,14 @@ print(versions())
 # $W_1$ widens each token to 4C, $W_2$ narrows it back.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(BertLayer.forward)
 
 # %% [markdown]
 # The same by hand for layer 0 of the pretrained model, checked against the module:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 model = BertModel.from_pretrained(profile.checkpoint).eval()
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 batch = tokenizer(["A man is playing a guitar.", "Two dogs run across a field of grass."])
@@ -89,9 +91,11 @@ print(f"layer output {tuple(y.shape)} (B, T, C) - by hand == BertLayer")
 # course's starter code does.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(BertModel.forward)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 n_params = sum(p.numel() for p in model.parameters())
 per_part = {
     "embeddings": sum(p.numel() for p in model.embeddings.parameters()),
@@ -111,9 +115,11 @@ print(f"{profile.checkpoint}: {n_params / 1e6:.1f}M parameters; "
 # missing LayerNorm is a model that trains, badly, for reasons no one finds.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 pd.DataFrame(weights.CHECKPOINT_TO_MINBERT, columns=["checkpoint pattern", "minBERT name"])
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print(model.load_report)
 
 # %% [markdown]
@@ -125,6 +131,7 @@ print(model.load_report)
 # this too (`tests/test_model.py`); here it is where you can see it.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 import transformers  # the reference; a test extra, never used by bert_core
 
 transformers.utils.logging.disable_progress_bar()
@@ -145,6 +152,7 @@ print(f"pooler output, max |difference| < 1e-4: {pooled_gap < 1e-4}")
 # Can this check fail? A model with one LayerNorm left at its initial values is far off:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 broken = BertModel.from_pretrained(profile.checkpoint).eval()
 torch.nn.init.ones_(broken.bert_layers[2].out_layer_norm.weight)
 with torch.no_grad():

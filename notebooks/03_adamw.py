@@ -54,6 +54,7 @@ print(versions())
 # per step whatever its gradient's scale.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(AdamW.step)
 
 # %% [markdown]
@@ -64,6 +65,7 @@ show_source(AdamW.step)
 # $1 - \beta_1^t$ removes the bias exactly. We read m from the optimiser's own state:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 theta = torch.nn.Parameter(torch.zeros(1))
 optimizer = AdamW([theta], lr=1e-3)
 m, m_hat = [], []
@@ -105,6 +107,7 @@ plt.show()
 #   with Adam than with SGD, and why AdamW decouples the two.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def decay_only(make_optimizer, steps: int = 400) -> list[float]:
     theta = torch.nn.Parameter(torch.ones(1))
     opt = make_optimizer([theta])
@@ -145,6 +148,7 @@ plt.show()
 # run the course's own optimiser check, `tests/test_optim.py`).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def train(make_optimizer, steps: int = 200) -> tuple[torch.nn.Module, list[float]]:
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))

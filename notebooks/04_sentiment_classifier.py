@@ -72,6 +72,7 @@ print(versions())
 # with K = 5 classes for SST (very negative … very positive) and K = 2 for CFIMDB.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(SentimentHead)
 
 # %% [markdown]
@@ -79,6 +80,7 @@ show_source(SentimentHead)
 # Its `predict_sentiment` returns the logits z, one row per sentence:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 model = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sst",)).eval()
 batch = tokenizer(["A gorgeous, witty film.", "Two hours I will never get back."])
@@ -94,6 +96,7 @@ print("logits shape", tuple(logits.shape), "| untrained probabilities:",
 # course uses lr 1e-3); in **finetune** mode every weight learns (lr 1e-5).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 frozen = MultitaskBERT.from_pretrained(profile.checkpoint, tasks=("sst",), freeze_bert=True)
 print(f"pretrain mode trains {frozen.num_parameters(trainable_only=True):,} parameters; "
       f"finetune mode trains {model.num_parameters(trainable_only=True):,}")
@@ -108,9 +111,11 @@ assert frozen.num_parameters(trainable_only=True) == 5 * model.bert.config.hidde
 # hand on the two sentences above (gold labels 4 and 0):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(task_loss)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 gold = torch.tensor([4, 0])
 by_hand = -(logits.log_softmax(-1)[0, 4] + logits.log_softmax(-1)[1, 0]) / 2
 torch.testing.assert_close(task_loss("sst", logits, gold), by_hand)
@@ -124,6 +129,7 @@ print(f"cross-entropy {by_hand:.4f}; a uniform guess would give ln 5 = {torch.lo
 # then your profile's caps, then what you pass. Here are the caps:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 pd.DataFrame(caps_table()).T.fillna("")
 
 # %% [markdown]
@@ -186,6 +192,7 @@ for name, result in results.items():
 # single-task SST number.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_04.committed()
 side_by_side(
     results_table({f"ours, cpu: {name}": r for name, r in cpu.items()}),
@@ -193,6 +200,7 @@ side_by_side(
 )
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print(provenance_line(cpu))
 
 # %% [markdown]
@@ -203,6 +211,7 @@ print(provenance_line(cpu))
 # clears the dev subset's majority class.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_04, cpu)
 
 # %% [markdown]

@@ -83,6 +83,7 @@ print(versions())
 #   \text{similarity} = w_s^\top\,\mathrm{dropout}([u; v]) + b_s$$
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(ConcatPairHead)
 
 # %% [markdown]
@@ -90,6 +91,7 @@ show_source(ConcatPairHead)
 # the same vectors as two separate calls:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 model = MultitaskBERT.from_pretrained(profile.checkpoint).eval()
 first = tokenizer(["How do I learn to cook?", "Is the moon made of rock?"])
@@ -114,6 +116,7 @@ with torch.no_grad():
 #   \qquad \mathcal{L} = \mathcal{L}_{\text{sst}} + \mathcal{L}_{\text{para}} + \mathcal{L}_{\text{sts}}$$
 
 # %%
+# NBVAL_CHECK_OUTPUT
 z, y = torch.tensor([2.0, -1.0]), torch.tensor([1.0, 0.0])
 bce = -(torch.log(torch.sigmoid(z[0])) + torch.log(1 - torch.sigmoid(z[1]))) / 2
 torch.testing.assert_close(task_loss("quora", z, y), bce)
@@ -129,6 +132,7 @@ print(f"binary cross-entropy {bce:.4f}; mean squared error {task_loss('sts', s, 
 # Investigating Methods"; "Maximizing MinBert").
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(step_tasks)
 
 # %% [markdown]
@@ -139,6 +143,7 @@ show_source(step_tasks)
 # data's sizes and the `gpu` profile's batch of 32:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 summary = load_artefact("cpu", "data_summary")["payload"]  # committed by notebook 00
 sizes = {"sst": summary["sst/train"]["examples"], "quora": summary["quora/train"]["examples"],
          "sts": summary["sts/train"]["examples"]}
@@ -163,9 +168,11 @@ pd.Series(rules, name="steps per epoch").unstack()
 # The training loop keeps the epoch with the best overall score on dev.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(overall_score)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 assert abs(overall_score({"sst": 0.5, "quora": 0.8, "sts": 0.6}) - (0.5 + 0.8 + 0.8) / 3) < 1e-12
 print(f"sst 0.500, quora 0.800, sts r 0.600 -> overall {overall_score({'sst': 0.5, 'quora': 0.8, 'sts': 0.6}):.3f}")
 
@@ -207,6 +214,7 @@ results_table(results, resources=False)
 # trained on Quora duplicates and NLI pairs, so compare directions, not values.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_05.committed(only=["multitask-baseline", "multitask-round-robin"])
 published = published_rows([
     ("SMART Surgery", "baseline", "pretrain"),
@@ -218,6 +226,7 @@ published = published_rows([
 side_by_side(results_table({f"ours, cpu: {n}": r for n, r in cpu.items()}), published)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print(provenance_line(cpu))
 
 # %% [markdown]
@@ -226,6 +235,7 @@ print(provenance_line(cpu))
 # "learned": the seeds clear of the majority class on SST and Quora.)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_05, cpu)
 
 # %% [markdown]
@@ -266,12 +276,14 @@ plt.show()
 # every gap between two methods against the spread between seeds of one method.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rows = {(name, seed): metrics for name, r in shown.items() if r is not None
         for seed, metrics in r.seed_metrics().items()}
 per_seed = pd.DataFrame(rows).T.round(3)
 per_seed
 
 # %%
+# NBVAL_CHECK_OUTPUT
 spread = {name: {metric: f"{values['std']:.3f}" for metric, values in r.summary().items()
                  if metric in ("sst_acc", "para_acc", "sts_corr", "overall")}
           for name, r in shown.items() if r is not None}
@@ -370,6 +382,7 @@ if committed_probe is not None:
 # the seeds whose accuracy clears the dev subset's majority rate by more than 0.01.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(stall_ablation)
 
 # %%
@@ -452,6 +465,7 @@ if curves:
 #   and no test-student files for table runs (`predict_test=False`; the `headline` preset
 #   writes them).
 # %%
+# NBVAL_CHECK_OUTPUT
 pd.DataFrame({"small caps (before)": pd.Series(dict(SMALL_CPU_CAPS)),
               "cpu now": pd.Series(caps_table()["cpu"])}).astype(object).fillna("")
 
@@ -460,6 +474,7 @@ pd.DataFrame({"small caps (before)": pd.Series(dict(SMALL_CPU_CAPS)),
 # epoch of 480 examples a task, each variant adding one change to the one before):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 bench = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "bench_cpu_training.json").read_text())
 pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sentences_per_training_second"],
                      "padding": row["padding_share"], "share of the GEMM bound": row["share_of_bound"]}
@@ -497,6 +512,7 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 # epoch in expectation), evaluated on the full dev sets, with test-student files.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 best = grid_05.committed(only=["multitask-baseline", "cpu-best", "headline"])
 display(comparison_table(grid_05, best))
 print(provenance_line(best))

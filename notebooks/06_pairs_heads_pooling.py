@@ -88,6 +88,7 @@ print(versions())
 # one pooled vector h. The tokenizer builds the pair:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 a, b = "A man is playing a guitar.", "Someone plays music on a guitar."
 batch = tokenizer([a], [b])
@@ -104,9 +105,11 @@ pd.DataFrame({"token": tokens, "token type": batch["token_type_ids"][0, :length]
 # $$\hat y = 2.5\,(\tanh(w^\top \mathrm{dropout}(h) + b) + 1) \in [0, 5].$$
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(CrossTanhHead)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cross = MultitaskBERT.from_pretrained(profile.checkpoint, pair_encoding="cross")
 print("encodings:", cross.pair_encoding)
 print("heads:", cross.head_names)
@@ -118,9 +121,11 @@ print("heads:", cross.head_names)
 # batch back into u and v for the head:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(MultitaskBERT.task_batch)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(MultitaskBERT.head_outputs)
 
 # %% [markdown]
@@ -137,6 +142,7 @@ show_source(MultitaskBERT.head_outputs)
 # to measure your machine):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 bench = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "bench_pair_encoding.json").read_text())
 pd.DataFrame({
     "bi-encoder": [bench["tokens_per_pair_bi"], bench["ms_per_pair_bi"], bench["seconds_all_pairs_bi"]],
@@ -145,6 +151,7 @@ pd.DataFrame({
           f"s for all {bench['all_pairs']} pairs of {bench['sentences']} sentences"]).round(2)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print(f"cross / bi: {bench['cross_over_bi_per_pair']:.2f}x per given pair, "
       f"{bench['cross_over_bi_all_pairs']:.0f}x for all pairs of {bench['sentences']} sentences "
       f"({bench['machine']}, torch {bench['torch']}, {bench['threads']} threads)")
@@ -158,6 +165,7 @@ print(f"cross / bi: {bench['cross_over_bi_per_pair']:.2f}x per given pair, "
 # outputs stay in?
 
 # %%
+# NBVAL_CHECK_OUTPUT
 u, v = torch.randn(256, 32) * 3, torch.randn(256, 32) * 3
 rows = {}
 for kind in ("paraphrase", "similarity"):
@@ -184,6 +192,7 @@ pd.DataFrame(rows).T
 # (it started from a fixed 0.5; we start the learned weight there):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(CosineMixHead)
 
 # %% [markdown]
@@ -191,6 +200,7 @@ show_source(CosineMixHead)
 # layer; the depth is `head_layers` in the config (3 by default):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 build_head("sentiment", "mlp", hidden_size=384, dropout=0.3, num_labels=5, depth=3)
 
 # %% [markdown]
@@ -210,6 +220,7 @@ build_head("sentiment", "mlp", hidden_size=384, dropout=0.3, num_labels=5, depth
 # padding would move them by about 2 (mean or max over every position, padding included).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 encoder = MultitaskBERT.from_pretrained(profile.checkpoint).bert.eval()
 sentence = "The film is a quiet triumph."
 alone = tokenizer([sentence])
@@ -238,6 +249,7 @@ for name in ("cls", "mean", "max"):
 # three tiny pairs:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 U = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 V = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
 scores = U @ V.T
@@ -266,10 +278,12 @@ print(f"{len(positives)} of {len(sts_train)} STS training pairs score {RANKING_M
 # before training and never to dev or test:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 example = [PairExample("p1", "A dog runs on the beach.", "A dog is running.", 3.8)]
 pd.DataFrame([vars(e) for e in sts_swap("sts", example)])
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print("available:", list(AUGMENTATIONS))
 
 # %% [markdown]
@@ -316,6 +330,7 @@ results_table(results, resources=False)
 # baseline, not the values.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_06.committed()
 print(provenance_line(cpu))
 
@@ -327,12 +342,14 @@ print(provenance_line(cpu))
 # learned that task, and comparing two such rows on it tests nothing.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_06, cpu)
 
 # %% [markdown]
 # ### 8.1 Bi-encoder against cross-encoder ("A SMARTer minBERT"; "Maximizing MinBert")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "multitask-baseline", "cross-encoding"), published_rows([
     ("A SMARTer minBERT", "baseline", "finetune"),
     ("A SMARTer minBERT", "cross-encoding", "finetune"),
@@ -348,6 +365,7 @@ side_by_side(ours(cpu, "multitask-baseline", "cross-encoding"), published_rows([
 # variants equitable or annealed sampling (notebook 07).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "multitask-baseline", "sts-cross", "sts-cosine", "sts-cosine-mnr"),
              published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
@@ -361,6 +379,7 @@ side_by_side(ours(cpu, "multitask-baseline", "sts-cross", "sts-cosine", "sts-cos
 # the table's (Δ and Welch's star as above):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 compared_table({name: cpu[name] for name in ("sts-cosine", "sts-cosine-mnr")}, "sts-cosine")
 
 # %% [markdown]
@@ -371,6 +390,7 @@ compared_table({name: cpu[name] for name in ("sts-cosine", "sts-cosine-mnr")}, "
 # did not publish max pooling.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "multitask-baseline", "sbert-heads-cls", "sbert-heads-mean",
                   "sbert-heads-max"),
              published_rows([
@@ -382,6 +402,7 @@ side_by_side(ours(cpu, "multitask-baseline", "sbert-heads-cls", "sbert-heads-mea
 # Pooling against pooling, with the same heads (baseline `sbert-heads-cls`):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 compared_table({name: cpu[name] for name in ("sbert-heads-cls", "sbert-heads-mean", "sbert-heads-max")},
                "sbert-heads-cls")
 
@@ -389,6 +410,7 @@ compared_table({name: cpu[name] for name in ("sbert-heads-cls", "sbert-heads-mea
 # ### 8.4 The learned cosine mix and three-layer heads ("Maximizing MinBert")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine-mix"), published_rows([
     ("Maximizing MinBert", "A: manual cosine 0.5 split + NN head", "finetune"),
     ("Maximizing MinBert", "B: 3-layer heads + weighted cosine split", "finetune"),
@@ -398,6 +420,7 @@ side_by_side(ours(cpu, "multitask-baseline", "sts-cosine-mix", "mlp-heads-cosine
 # ### 8.5 Swap augmentation ("SMART Surgery")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "multitask-baseline", "sts-swap"), published_rows([
     ("SMART Surgery", "baseline", "finetune"),
     ("SMART Surgery", "STS swap augmentation", "finetune"),

@@ -112,6 +112,7 @@ pd.DataFrame({f"epoch {e}": {"alpha": annealing_alpha(e, epochs),
 # seeded by both, so a resumed run sees the same tasks as an uninterrupted one.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(Schedule.build_plan)
 
 # %% [markdown]
@@ -200,9 +201,11 @@ plt.show()
 # a `cpu` epoch), so its weights act from step 51 of 202.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(dwa_weights)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 previous, before = {"sst": 1.20, "quora": 0.50, "sts": 2.00}, {"sst": 1.50, "quora": 0.52, "sts": 2.60}
 pd.DataFrame({f"tau = {tau:g}": dwa_weights(previous, before, tau)
               for tau in (0.05, 0.5, 2, 20, 1000)}).round(3)
@@ -254,6 +257,7 @@ results_table(results, resources=False)
 # values.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_07.committed()
 print(provenance_line(cpu))
 
@@ -265,6 +269,7 @@ print(provenance_line(cpu))
 # accuracies clear the dev subset's majority class.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_07, cpu)
 
 
@@ -276,6 +281,7 @@ comparison_table(grid_07, cpu)
 # also changed the STS head, so compare equitable against annealed within one head.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 report_002 = published_rows([
     ("Multi-BERT: Investigating Methods", "baseline (round robin; dot-product STS)", "finetune"),
     ("Multi-BERT: Investigating Methods", "equitable sampling + concat STS head", "finetune"),
@@ -291,12 +297,14 @@ side_by_side(ours(cpu, "imbalanced-simultaneous", "sampling-round-robin", "sampl
 # heads), which learns all three tasks:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "mean-imbalanced", "mean-round-robin", "mean-proportional", "mean-annealed"), report_002)
 
 # %% [markdown]
 # ### 6.2 A tenth of Quora ("A SMARTer minBERT", Table 1)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "sampling-proportional", "quora-tenth"), published_rows([
     ("A SMARTer minBERT", "baseline", "finetune"),
     ("A SMARTer minBERT", "random sampling baseline (10% Quora)", "finetune"),
@@ -306,6 +314,7 @@ side_by_side(ours(cpu, "sampling-proportional", "quora-tenth"), published_rows([
 # ### 6.3 Loss balancing ("Multi-BERT: Projected Attention", Table 3)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "mean-imbalanced", "mean-squared-loss", "mean-dwa"), published_rows([
     ("Multi-BERT: Projected Attention", "sum of losses", "finetune"),
     ("Multi-BERT: Projected Attention", "squared loss balancing", "finetune"),
@@ -317,6 +326,7 @@ side_by_side(ours(cpu, "mean-imbalanced", "mean-squared-loss", "mean-dwa"), publ
 # training losses each run recorded (`dwa_weights_by_round`; rounds 0 and 1 have λ = 1):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 dwa = cpu["mean-dwa"]
 if dwa is not None:
     c = dwa.config
@@ -329,6 +339,7 @@ if dwa is not None:
 # ### 6.4 Curricula ("Multi-BERT: Projected Attention", Table 4)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, "mean-sequential", "mean-imbalanced", "mean-hybrid"), published_rows([
     ("Multi-BERT: Projected Attention", "sequential training", "finetune"),
     ("Multi-BERT: Projected Attention", "multi-task training", "finetune"),

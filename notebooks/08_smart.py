@@ -100,6 +100,7 @@ print(versions())
 # a Quora logit z) and the squared error for the STS score:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(divergence)
 
 # %% [markdown]
@@ -121,6 +122,7 @@ show_source(divergence)
 # by rounding.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 torch.manual_seed(0)
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 model = MultitaskBERT.from_pretrained(profile.checkpoint, pooling="mean", heads={"similarity": "cosine"})
@@ -146,6 +148,7 @@ print("clean scores:", clean.numpy().round(2), " embedding scale: |x| per coordi
 # starting from Gaussian noise of standard deviation σ (Jiang et al., Algorithm 1):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(adversarial_perturbation)
 
 # %% [markdown]
@@ -161,6 +164,7 @@ show_source(adversarial_perturbation)
 # points as in one process. Here, outside training, it is the global generator's.)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rows = {}
 for sigma in (0.0, 1e-5):
     for steps in (0, 1, 2):
@@ -196,6 +200,7 @@ plots.save_figure(fig, "08_perturbation_profile", profile.name)
 plt.show()
 
 # %%
+# NBVAL_CHECK_OUTPUT
 index = int(np.argmin(abs(radii - 1e-2)))
 median_random = np.median([c[index] for c in curves["random corners of the box"]])
 ratio = curves["adversarial direction"][0][index] / median_random
@@ -224,6 +229,7 @@ print(f"at r = {radii[index]:.3g}: the adversarial direction moves the score {ra
 # at the reports' radii:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rows = {}
 for mode, dropout in (("eval", "independent"), ("train", "independent"), ("train", "shared")):
     model.train(mode == "train")
@@ -253,6 +259,7 @@ pd.DataFrame(rows).T
 # trained weights with momentum β after every optimiser step:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(MomentumTeacher.update)
 
 # %% [markdown]
@@ -263,6 +270,7 @@ show_source(MomentumTeacher.update)
 # pair with both sentences perturbed, a cross-encoded pair):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(Smart.penalties)
 
 # %% [markdown]
@@ -277,6 +285,7 @@ show_source(Smart.penalties)
 # masks neither is visible beside the masks' part (the table above).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 pd.DataFrame({name: vars(s) for name, s in SMART_SETTINGS.items()}).T
 
 # %% [markdown]
@@ -339,6 +348,7 @@ results_table(results, resources=False)
 # values.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_08.committed()
 print(provenance_line(cpu))
 
@@ -350,12 +360,14 @@ print(provenance_line(cpu))
 # accuracies clear the dev subset's majority class.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_08, cpu)
 
 # %% [markdown]
 # ### 5.1 SMART on the baseline ("SMART Surgery"; "A SMARTer minBERT", Table 1)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, *rows_004), published_rows([
     ("SMART Surgery", "baseline", "finetune"),
     ("SMART Surgery", "SMART", "finetune"),
@@ -367,6 +379,7 @@ side_by_side(ours(cpu, *rows_004), published_rows([
 # ### 5.2 Cross-encoding, PCGrad and SMART's three divergences ("A SMARTer minBERT", Table 1)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, *rows_001), published_rows([
     ("A SMARTer minBERT", "cross-encoding", "finetune"),
     ("A SMARTer minBERT", "cross-encoding + PCGrad + SMART 0 (sym-KL / squared)", "finetune"),
@@ -391,6 +404,7 @@ plots.save_figure(fig, "08_smart_penalties", source)
 plt.show()
 
 # %%
+# NBVAL_CHECK_OUTPUT
 penalty_means(penalties).apply(lambda column: column.map(lambda v: f"{v:.2e}"))
 
 # %% [markdown]

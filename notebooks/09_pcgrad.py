@@ -79,6 +79,7 @@ print(versions())
 # each head keeps its own task's gradient.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(project_conflicting)
 
 # %% [markdown]
@@ -102,6 +103,7 @@ plt.show()
 # positive means a small step lowers that task's loss.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 steps = {}
 for label, grads in cases.items():
     plain, surgery = sum(grads), sum(projected[label])
@@ -135,9 +137,11 @@ pd.DataFrame(steps).T.round(3)
 # changes with the machine's thread count):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(surgery_weights)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 generator = torch.Generator().manual_seed(0)
 grads = torch.randn(3, 100_000, generator=generator)
 grads[1] -= 0.8 * grads[0]  # make tasks 0 and 1 conflict
@@ -157,6 +161,7 @@ print(f"largest difference < 1e-4 (gradient entries of size {grads.abs().mean().
 # memory.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(GradientSurgery.backward)
 
 # %% [markdown]
@@ -170,6 +175,7 @@ show_source(GradientSurgery.backward)
 # there is none, this profile's own run from section 4.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 grid = ["multitask-baseline", "smart", "pcgrad", "sts-swap", "smart-pcgrad", "smart-swap", "pcgrad-swap",
         "smart-pcgrad-swap"]
 learning = ["sbert-heads-mean", "sbert-mean-smart", "sbert-mean-pcgrad", "sbert-mean-smart-pcgrad"]
@@ -195,6 +201,7 @@ plt.show()
 # cosine), and how far from orthogonal the two gradients are (the mean |cosine|):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rates = conflict_rates(gradients["pcgrad"])
 rates[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
@@ -213,6 +220,7 @@ plots.save_figure(fig, "09_gradient_cosines_sbert_mean", source)
 plt.show()
 
 # %%
+# NBVAL_CHECK_OUTPUT
 conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
 # %% [markdown]
@@ -251,6 +259,7 @@ conflict_rates(gradients["sbert-mean-pcgrad"])[["conflict", "mean |cosine|"]].un
 # were trained above, in section 3.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 settings_table(configs, ["smart", "pcgrad", "augmentation"])
 
 # %% [markdown]
@@ -271,6 +280,7 @@ results_table(results, resources=False)
 # each change, not the values.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, *grid), published_rows([
     ("SMART Surgery", "baseline", "finetune"),
     ("SMART Surgery", "SMART", "finetune"),
@@ -293,6 +303,7 @@ side_by_side(ours(cpu, *grid), published_rows([
 # majority class.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 comparison_table(grid_09, cpu)
 
 # %% [markdown]
@@ -305,6 +316,7 @@ comparison_table(grid_09, cpu)
 # are SMART and PCGrad on it too (same settings), each against `sbert-heads-mean`:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu, *learning))
 
 # %% [markdown]

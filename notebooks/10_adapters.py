@@ -94,6 +94,7 @@ print(versions())
 # exactly these points:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(BertLayer.forward)
 
 # %% [markdown]
@@ -106,6 +107,7 @@ show_source(BertLayer.forward)
 # weights (a test checks it), plus their biases:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 encoders = {"minilm-l6": BertConfig.from_json(resolve_checkpoint("minilm-l6")),
             "bert-base": BertConfig(vocab_size=30522, hidden_size=768, num_hidden_layers=12,
                                     num_attention_heads=12, intermediate_size=3072)}
@@ -150,6 +152,7 @@ pd.Series({name: float((out - outputs["none"]).abs().max()) for name, out in out
 # Trained parameters per model (MiniLM, three tasks):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 trained = {}
 for adapters in (None, *ADAPTERS, "low_rank+top"):
     row = {}
@@ -208,6 +211,7 @@ results_table(results, resources=False)
 # noise:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_10.committed()
 print(provenance_line(cpu))
 comparison_table(grid_10, cpu)
@@ -234,6 +238,7 @@ comparison_table(grid_10, cpu)
 #   on it for part of seeds 0-1: compare them within a seed, not across.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu), published_rows([
     ("Multi-BERT: Projected Attention", "mean pooling", "finetune"),
     ("Multi-BERT: Projected Attention", "PAL", "finetune"),

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bert_core.files import PROJECT_ROOT
+from bert_core.course.execute import notebook_sources
 
 # What only a smoke execution prints: its banner, the sample set's folder, its runs and figures.
 SMOKE_MARKS = ("profile smoke", "sample_data", "runs/smoke", "results/smoke", "figures/smoke")
-COMMITTED = sorted(PROJECT_ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+COMMITTED = [source.with_suffix(".ipynb") for source in notebook_sources()]  # solutions included
 
 
 def smoke_outputs(notebook: dict) -> list[str]:
@@ -46,6 +46,12 @@ def test_the_check_finds_a_smoke_execution():
     table = {"cells": [{"cell_type": "code", "outputs": [
         {"data": {"text/plain": "files in runs/smoke/final/seed-0"}}]}]}
     assert smoke_outputs(table) == ["cell 0: runs/smoke"]
+
+
+def test_every_notebook_has_its_solutions():
+    numbers = [p.name[:2] for p in COMMITTED if p.parent.name == "notebooks"]
+    solved = [p.name[:2] for p in COMMITTED if p.parent.name == "solutions"]
+    assert numbers and solved == [n for n in numbers if n in solved]
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])

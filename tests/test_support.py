@@ -10,7 +10,6 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.describe import describe_tasks, label_summary, token_lengths
 from bert_core.experiments import store as results
 from bert_core.experiments.profiles import get_profile
-from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.data import PairExample, sample_data_dir
 
 
@@ -40,6 +39,23 @@ def test_artefacts_round_trip_with_provenance(monkeypatch, tmp_path):
     assert results.save_artefact("smoke", "demo", {}) == tmp_path / "runs" / "results" / "smoke" / "demo.json"
 
 
+
+def test_an_unchanged_artefact_keeps_its_provenance(monkeypatch, tmp_path):
+    monkeypatch.setenv("BERT_CORE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("BERT_CORE_COMMAND", "the first run")
+    path = results.save_artefact("cpu", "demo", {"r": 0.8382277277428868, "n": [863, (1, 2)]})
+    first = path.read_bytes()
+    monkeypatch.setenv("BERT_CORE_COMMAND", "a second run")
+    # another thread count changes the last digits only: the file and its meta stay
+    results.save_artefact("cpu", "demo", {"r": 0.8382277188965974, "n": [863, [1, 2]]})
+    assert path.read_bytes() == first
+    results.save_artefact("cpu", "demo", {"r": 0.8383, "n": [863, [1, 2]]})  # a real change
+    assert results.load_artefact("cpu", "demo")["meta"]["command"] == "a second run"
+    path.write_text("{ damaged")  # an unreadable file is replaced, not trusted
+    results.save_artefact("cpu", "demo", {"r": 0.8383})
+    assert results.load_artefact("cpu", "demo")["payload"] == {"r": 0.8383}
+
+
 def test_sts_label_summary_by_hand():
     examples = [PairExample(str(i), "a", "b", y) for i, y in enumerate([1.0, 2.0, 2.4, 5.0])]
     summary = label_summary("sts", examples)
@@ -63,7 +79,9 @@ def test_describe_counts_and_lengths():
 
 def test_notebooks_are_paired_and_in_sync():
     jupytext = pytest.importorskip("jupytext")
-    notebooks = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    from bert_core.course.execute import notebook_sources
+
+    notebooks = notebook_sources()  # the solutions too
     assert notebooks, "no notebooks found"
     for source in notebooks:
         ipynb = source.with_suffix(".ipynb")
@@ -107,7 +125,9 @@ def test_committed_notebooks_write_nothing_to_stderr():
     every run, so strict nbval fails on them; progress bars live in NBVAL_IGNORE_OUTPUT cells."""
     import json
 
-    for path in sorted(PROJECT_ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")):
+    from bert_core.course.execute import notebook_sources
+
+    for path in (source.with_suffix(".ipynb") for source in notebook_sources()):
         for number, cell in enumerate(json.loads(path.read_text())["cells"]):
             if cell["cell_type"] != "code" or "NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]):
                 continue

@@ -47,7 +47,10 @@ COMMITTED_PROFILE = "cpu"  # the profile whose executions are the committed note
 
 
 def notebook_sources(only: list[str] | None = None) -> list[Path]:
-    sources = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    """The jupytext sources in teaching order, then their exercises' solutions
+    (``notebooks/solutions/``); ``only``: those whose number it names."""
+    pattern = "[0-9][0-9]_*.py"
+    sources = sorted(NOTEBOOKS.glob(pattern)) + sorted((NOTEBOOKS / "solutions").glob(pattern))
     if only:
         sources = [p for p in sources if p.name[:2] in only]
     return sources

@@ -91,10 +91,34 @@ def provenance(profile: str) -> dict[str, Any]:
 
 
 def save_artefact(profile: str, name: str, payload: dict[str, Any]) -> Path:
-    """Write ``{"meta": provenance, "payload": payload}`` atomically; return the path."""
-    text = json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True) + "\n"
+    """Write ``{"meta": provenance, "payload": payload}`` atomically; return the path.
+
+    A payload already stored, equal to ``SIGNIFICANT`` digits (what another thread count
+    or machine changes in a float), is left as it is, with the provenance of the run that
+    made it: re-executing a notebook does not rewrite its committed artefacts' dates."""
     path = results_dir(profile) / f"{name}.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))["payload"]
+    except (OSError, ValueError, KeyError, TypeError):
+        stored = None
+    if stored is not None and _rounded(stored) == _rounded(json.loads(json.dumps(payload))):
+        return path
+    text = json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+SIGNIFICANT = 6
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` (parsed JSON) with every float rounded to ``SIGNIFICANT`` digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT}g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def load_artefact(profile: str, name: str) -> dict[str, Any] | None:
