@@ -25,10 +25,10 @@
 # **What you'll need:** nothing before this notebook. `bert_core.multitask.data` (the
 # readers), `bert_core.course.describe` (the statistics), `bert_core.course.plots`.
 #
-# The profile (`BERT_CORE_PROFILE`) picks the data: `smoke` reads the tiny sample set the
-# package ships (what this committed notebook shows in its live cells); `cpu` and `gpu`
-# read the real files from `$BERT_CORE_DATA`. Section 6 shows the real files' numbers
-# from the committed `cpu` run.
+# The profile (`BERT_CORE_PROFILE`) picks the data: `cpu` and `gpu` read the course's
+# files from `$BERT_CORE_DATA` (this page shows the `cpu` execution); `smoke` reads the
+# tiny sample set the package ships, which only proves that the code runs. Section 6
+# shows the course files' numbers from the committed `cpu` run in every profile.
 
 # %%
 import tempfile
@@ -76,7 +76,11 @@ show_source(data.PairExample)
 
 # %%
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint if profile.name != "gpu" else "minilm-l6")
-summary = describe.describe_tasks(profile.data_dir, tokenizer)
+with warnings.catch_warnings(record=True) as skipped:  # rows a reader could not use (section 2)
+    warnings.simplefilter("always", data.DataWarning)
+    summary = describe.describe_tasks(profile.data_dir, tokenizer)
+for warning in skipped:
+    print(str(warning.message).replace(str(profile.data_dir) + "/", ""))
 save_artefact(profile.name, "data_summary", summary)
 describe.summary_table(summary)
 
@@ -196,7 +200,7 @@ for target in (5.0, 4.0, 3.0, 2.0, 1.0, 0.0):
 # %% [markdown]
 # ## 6. The real data, from the committed `cpu` run
 #
-# The live cells above use the profile's data. The course files' numbers below come from
+# The cells above use the profile's data. The course files' numbers below come from
 # `results/cpu/data_summary.json`, written when this notebook last ran in the `cpu`
 # profile (the command is shown); rerun it in your profile to get your own. Note that
 # the offline Quora files are an 80/20 split of the public Quora dev set
@@ -233,6 +237,8 @@ if figure.exists():
 #   reach BERT's limit of 512.
 #
 # ## Exercises
+#
+# Worked solutions, to open after trying: [`solutions/00_tasks_and_data_solutions.ipynb`](solutions/00_tasks_and_data_solutions.ipynb).
 #
 # 1. What accuracy does a model reach on SST dev that always predicts the training set's
 #    majority class? On Quora dev?

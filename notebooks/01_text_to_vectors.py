@@ -220,6 +220,8 @@ share.round(3)
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/01_text_to_vectors_solutions.ipynb`](solutions/01_text_to_vectors_solutions.ipynb).
+#
 # 1. Remove the division by $\sqrt{D}$. What happens to the softmax's rows as D grows?
 #    (Try random q and k with D = 32 and D = 512.)
 # 2. What goes wrong if the mask uses `-inf` instead of the dtype's minimum and a row is

@@ -226,6 +226,8 @@ else:
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/02_bert_model_solutions.ipynb`](solutions/02_bert_model_solutions.ipynb).
+#
 # 1. Move the LayerNorm before each block ("pre-LN"). Does the parity check still pass?
 #    Why can pretrained weights not be reused across that change?
 # 2. Run section 5 with `bert-base-uncased` (online, or from a local folder). Which

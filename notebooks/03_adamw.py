@@ -196,6 +196,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/03_adamw_solutions.ipynb`](solutions/03_adamw_solutions.ipynb).
+#
 # 1. Set `correct_bias=False` in section 2's loop and print the first ten step sizes
 #    $|\Delta\theta|$. How far off are they from η?
 # 2. The course handout's "efficient" form folds the bias corrections into the step

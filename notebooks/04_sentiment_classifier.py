@@ -270,6 +270,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/04_sentiment_classifier_solutions.ipynb`](solutions/04_sentiment_classifier_solutions.ipynb).
+#
 # 1. Re-run section 4 with `reuse=False` in your profile. Do you get the committed numbers?
 #    (On the same machine and torch version, to the last digit; see notebook 05 on seeds.)
 # 2. Train `sst-finetune` at the course's lr: `preset("sst-finetune", profile.name,

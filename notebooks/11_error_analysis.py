@@ -412,6 +412,8 @@ if report:
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/11_error_analysis_solutions.ipynb`](solutions/11_error_analysis_solutions.ipynb).
+#
 # 1. Find an error category of your own: browse the worst errors (section 10), write the
 #    rule as a function of a row (as in `categories.CATEGORIES`), and count it with
 #    `category_table`. Is its error rate different from the rest beyond chance?

@@ -47,6 +47,7 @@ from bert_core.course.notebook import setup, show_source, versions
 from bert_core.device import autocast_for, compute_dtype
 from bert_core.experiments import make_config
 from bert_core.files import PROJECT_ROOT
+from bert_core.multitask.data import sample_data_dir
 from bert_core.training.distributed import World, run_in_processes
 from bert_core.training.loop import train_run
 from bert_core.training.pcgrad import project_conflicting
@@ -137,15 +138,16 @@ print("example 42's start, in a batch of two and alone, equal:", torch.equal(bot
 # `run_in_processes` starts N local processes in a gloo group, as `torchrun` would, and
 # runs a function in each. We train the same small config (PCGrad on, every dropout off)
 # once in this process and once in two, and compare the final weights. (The config is
-# tiny in every profile: this is a check of the arithmetic, not a result.)
+# tiny and reads the sample set the package ships, in every profile: this is a check of
+# the arithmetic, not a result, and it prints the same everywhere.)
 
 # %%
 demo = dict(train_limit=32, dev_limit=16, epochs=1, batch_size=8, max_length=64, predict_test=False,
             finetune_lr=1e-4, scheduler="constant", warmup_steps=0, pcgrad=True, hidden_dropout=0.0, attention_dropout=0.0, head_dropout=0.0, eval_batch_size=32)
 one = make_config("scaling-one-process", profile.name, **demo)
 two = make_config("scaling-two-processes", profile.name, **demo)
-alone = train_run(one, 0, profile.data_dir, progress=False)
-together = run_in_processes(2, train_run, two, 0, profile.data_dir, "cpu", True, False)
+alone = train_run(one, 0, sample_data_dir(), progress=False)
+together = run_in_processes(2, train_run, two, 0, sample_data_dir(), "cpu", True, False)
 
 # %%
 weights_one = load_file(str(run_dir(one, 0) / "last.safetensors"))
@@ -313,6 +315,8 @@ pd.DataFrame(table) if table else print("no benchmark results yet: run benchmark
 #   larger learning rate and a warm-up, then a check on dev.
 #
 # ## Exercises
+#
+# Worked solutions, to open after trying: [`solutions/13_scaling_out_solutions.ipynb`](solutions/13_scaling_out_solutions.ipynb).
 #
 # 1. Run section 3 with `hidden_dropout=0.1`. How far apart are the weights now, and
 #    is that farther than two one-process runs with different seeds?

@@ -48,10 +48,10 @@ def test_the_check_finds_a_smoke_execution():
     assert smoke_outputs(table) == ["cell 0: runs/smoke"]
 
 
-def test_every_notebook_has_its_solutions():
-    numbers = [p.name[:2] for p in COMMITTED if p.parent.name == "notebooks"]
-    solved = [p.name[:2] for p in COMMITTED if p.parent.name == "solutions"]
-    assert numbers and solved == [n for n in numbers if n in solved]
+def test_each_solutions_notebook_belongs_to_a_notebook():
+    chapters = {p.stem for p in COMMITTED if p.parent.name == "notebooks"}
+    solutions = [p.stem for p in COMMITTED if p.parent.name == "solutions"]
+    assert solutions and all(s.removesuffix("_solutions") in chapters for s in solutions), solutions
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])

@@ -51,6 +51,8 @@ def test_an_unchanged_artefact_keeps_its_provenance(monkeypatch, tmp_path):
     assert path.read_bytes() == first
     results.save_artefact("cpu", "demo", {"r": 0.8383, "n": [863, [1, 2]]})  # a real change
     assert results.load_artefact("cpu", "demo")["meta"]["command"] == "a second run"
+    results.save_artefact("cpu", "demo", {"r": 0.9, "n": [863, [1, 2]]}, keep=True)  # stored once, like a run
+    assert results.load_artefact("cpu", "demo")["payload"]["r"] == 0.8383
     path.write_text("{ damaged")  # an unreadable file is replaced, not trusted
     results.save_artefact("cpu", "demo", {"r": 0.8383})
     assert results.load_artefact("cpu", "demo")["payload"] == {"r": 0.8383}

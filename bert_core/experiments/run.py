@@ -20,14 +20,13 @@ result.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 
 from bert_core.experiments.profiles import get_profile
 from bert_core.experiments.result import ExperimentResult
-from bert_core.experiments.store import load_result, store_run, stored_meta
+from bert_core.experiments.store import load_result, reusing, store_run, stored_meta
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_weights
 from bert_core.training.config import ExperimentConfig
@@ -57,7 +56,7 @@ def run_experiment(
     """
     profile = get_profile(config.profile)
     if reuse is None:
-        reuse = os.environ.get("BERT_CORE_REUSE", "1") != "0"
+        reuse = reusing()
     device = torch.device(device) if device is not None else profile.device
     world = current_world()
     stored = world.broadcast(load_result(config) if reuse and world.is_main else None)

@@ -40,7 +40,7 @@ from bert_core.experiments.result import ExperimentResult
 from bert_core.files import PROJECT_ROOT, atomic_write, results_root, runs_root
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance",
+__all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance", "reusing",
            "save_artefact", "load_artefact"]
 
 
@@ -90,24 +90,33 @@ def provenance(profile: str) -> dict[str, Any]:
     }
 
 
-def save_artefact(profile: str, name: str, payload: dict[str, Any]) -> Path:
+def save_artefact(profile: str, name: str, payload: dict[str, Any], keep: bool = False) -> Path:
     """Write ``{"meta": provenance, "payload": payload}`` atomically; return the path.
 
     A payload already stored, equal to ``SIGNIFICANT`` digits (what another thread count
     or machine changes in a float), is left as it is, with the provenance of the run that
-    made it: re-executing a notebook does not rewrite its committed artefacts' dates."""
+    made it: re-executing a notebook does not rewrite its committed artefacts' dates.
+    ``keep``: leave any stored artefact of this name as it is, as a stored run is loaded
+    instead of retrained (for a computation whose digits depend on the machine, such as a
+    fitted probe; pass ``keep=reusing()``)."""
     path = results_dir(profile) / f"{name}.json"
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))["payload"]
     except (OSError, ValueError, KeyError, TypeError):
         stored = None
-    if stored is not None and _rounded(stored) == _rounded(json.loads(json.dumps(payload))):
+    if stored is not None and (keep or _rounded(stored) == _rounded(json.loads(json.dumps(payload)))):
         return path
     text = json.dumps({"meta": provenance(profile), "payload": payload}, indent=1, sort_keys=True) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 SIGNIFICANT = 6
+
+
+def reusing() -> bool:
+    """Whether stored results are loaded instead of computed again: yes unless
+    ``$BERT_CORE_REUSE`` is 0 (``make run RETRAIN=1``)."""
+    return os.environ.get("BERT_CORE_REUSE", "1") != "0"
 
 
 def _rounded(value: Any) -> Any:
