@@ -207,6 +207,7 @@ for target in (5.0, 4.0, 3.0, 2.0, 1.0, 0.0):
 # (`../shared/data/README.md`); the full training set has 141,506 pairs.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 real = load_artefact("cpu", "data_summary")
 if real is None:
     print("No committed cpu run yet: BERT_CORE_PROFILE=cpu make run")

@@ -202,6 +202,7 @@ plt.show()
 # The same measurement on the full STS dev set, from the committed `cpu` run:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 committed = load_artefact("cpu", "sentence_similarity")
 if committed is None:
     print("No committed cpu run yet: BERT_CORE_PROFILE=cpu make run")

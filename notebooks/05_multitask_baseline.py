@@ -310,6 +310,7 @@ print(f"seed-to-seed standard deviation ({source}):", json.dumps(spread, indent=
 # (seed 0 of the committed `cpu` run; the prior from its dev subset's labels):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 small = load_results(stall_ablation("cpu"), "cpu", **SMALL_CPU_CAPS)  # every committed seed
 stalled_run = small["multitask-baseline"].runs[0] if small["multitask-baseline"] else None
 if stalled_run is None:
@@ -353,6 +354,7 @@ pd.DataFrame(spread).T.round(3).rename(index={"cls": "pooler ([CLS])", "mean": "
 # training pairs, the 600-pair dev subset) measures what each form of head can read:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 quora_train = load_task("quora", "train", profile.data_dir)[:2000]
 quora_dev = dev_data(preset("multitask-baseline", profile.name), profile.data_dir)["quora"]
 probe = pair_probe(minilm, tokenizer, quora_train, quora_dev)
@@ -401,6 +403,7 @@ compared_table(own, "multitask-baseline", learned=False).rename(index=rows)
 # the stalled row, `sts-weight`, `mean-pooling` and `recipe`, two for the others):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rows = dict(zip(small, STALL_CHANGES))
 if small["multitask-baseline"] is not None:
     display(compared_table(small, "multitask-baseline").rename(index=rows))

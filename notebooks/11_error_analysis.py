@@ -337,6 +337,7 @@ check_submission(folder, profile.data_dir)
 # profile it is the course's analysis beside yours.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 if profile.name == "cpu":
     save_artefact("cpu", "error_analysis", {"model": "final", "against": "multitask-baseline", "seed": 0,
                                             "report": error_report(final, baseline)})
@@ -346,12 +347,14 @@ print("no committed cpu analysis yet: BERT_CORE_PROFILE=cpu make run" if report 
       f"`{committed['meta']['command']}` on {committed['meta']['machine']}, {committed['meta']['date']}")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 if report:
     display(report_table(report, "sst", "confusion"))
     display(report_table(report, "sst", "classes"))
     display(report_table(report, "sst", "near_misses"))
 
 # %%
+# NBVAL_CHECK_OUTPUT
 if report:
     display(report_table(report, "sts", "residuals"))
     display(report_table(report, "sts", "residual_bins"))
@@ -359,6 +362,7 @@ if report:
     display(report_table(report, "sts", "categories"))
 
 # %%
+# NBVAL_CHECK_OUTPUT
 if report:
     display(pd.concat([report_table(report, task, "paired") for task in ("sst", "quora")]))
     display(report_table(report, "sts", "paired"))

@@ -76,12 +76,14 @@ print(versions())
 # "not" flips the sentence).
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained("minilm-l6")
 embeddings = BertModel.from_pretrained("minilm-l6").embeddings.word_embedding.weight
 synonyms = eda.Synonyms(tokenizer.vocab, embeddings)
 print(f"{len(synonyms.words):,} whole words of {tokenizer.vocab_size:,} tokens can be edited")
 
 # %%
+# NBVAL_CHECK_OUTPUT
 sentence = "a gorgeous , witty and moving film , though the plot is not always clever ."
 print(f"    {sentence}")
 for op in eda.OPERATIONS:
@@ -93,6 +95,7 @@ for op in eda.OPERATIONS:
 # The nearest words of a few sentiment words, with their cosines:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 words = ["good", "bad", "boring", "funny", "moving", "weak", "disappointing", "best"]
 pd.DataFrame({w: [f"{n} {c:.2f}" for n, c in synonyms.neighbours(w, 6)] for w in words}).T
 
@@ -104,6 +107,7 @@ pd.DataFrame({w: [f"{n} {c:.2f}" for n, c in synonyms.neighbours(w, 6)] for w in
 # turn a positive sentence negative under its old label:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 POSITIVE = ("good great excellent wonderful brilliant funny beautiful enjoyable entertaining clever charming "
             "moving fresh best love smart strong").split()
 NEGATIVE = ("bad terrible awful boring dull stupid ugly poor worst hate weak silly tedious mediocre annoying "
@@ -133,9 +137,11 @@ for e in flips:
 # and the sampler's batches are untouched: only the sentences inside them change.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(eda.EdaAugmentation.variant)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 augmentation = eda.EdaAugmentation(synonyms, seed=0, alpha=0.1, share=0.5)
 example = SentimentExample("demo", sentence, 3)
 for epoch in range(4):
@@ -181,6 +187,7 @@ with tempfile.TemporaryDirectory() as scratch:
 # `$BERT_CORE_DATA/extra/`:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 for name, spec in EXTRA.items():
     path = extra_file(name, profile.data_dir)
     print(f"{name:5s} -> {spec.task}: {path.name} {'present' if path.exists() else 'absent'}")
@@ -194,6 +201,7 @@ except DataError as error:
 # What the readers make of a few lines in the public formats (written here by hand):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 with tempfile.TemporaryDirectory() as scratch:
     yelp_file, snli_file = Path(scratch) / "yelp.csv", Path(scratch) / "snli.jsonl"
     yelp_file.write_text('"5","Best tacos in town, friendly staff."\n"2","Slow service and cold fries."\n',
@@ -237,6 +245,7 @@ results_table(results, resources=False)
 # from `cpu-best` and a star where Welch's test over the seeds finds it beyond the noise:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 cpu = grid_12.committed()
 print(provenance_line(cpu))
 comparison_table(grid_12, cpu)
@@ -246,6 +255,7 @@ comparison_table(grid_12, cpu)
 # "more SST examples"; pretrain mode, the only one it reports for that row):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 side_by_side(ours(cpu), published_rows([
     ("Maximizing MinBert",
      "E: lexicon + 3-layer heads + weighted split + batchnorm + weight decay + round robin", "pretrain"),

@@ -72,6 +72,7 @@ print(versions())
 # how many processes share it.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 batch = [f"ex{i}" for i in range(8)]
 pd.DataFrame({f"rank {r} of 3": World(r, 3).shard(batch) for r in range(3)}, index=["examples", "n_r / B"]).T
 
@@ -80,6 +81,7 @@ pd.DataFrame({f"rank {r} of 3": World(r, 3).shard(batch) for r in range(3)}, ind
 # first example at weight 0, so that every rank still makes the same collective calls:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 pd.DataFrame({f"rank {r} of 3": World(r, 3).shard(batch[:2]) for r in range(3)}, index=["examples", "n_r / B"]).T
 
 # %% [markdown]
@@ -96,6 +98,7 @@ pd.DataFrame({f"rank {r} of 3": World(r, 3).shard(batch[:2]) for r in range(3)},
 # (one all-reduce of a number) and whose gradient reaches only its own shard:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(World.global_mean)
 
 # %% [markdown]
@@ -104,6 +107,7 @@ show_source(World.global_mean)
 # summed in one flat buffer:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 show_source(World.sync_gradients)
 
 # %% [markdown]
@@ -121,6 +125,7 @@ show_source(World.sync_gradients)
 #   example id), so a split batch starts from the same points (notebook 08):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
 both = example_noise(["sst:17", "sst:42"], mask, 3)
 alone = example_noise(["sst:42"], torch.tensor([[1, 1]]), 3)  # another batch, other padding
@@ -150,6 +155,7 @@ alone = train_run(one, 0, sample_data_dir(), progress=False)
 together = run_in_processes(2, train_run, two, 0, sample_data_dir(), "cpu", True, False)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 weights_one = load_file(str(run_dir(one, 0) / "last.safetensors"))
 weights_two = load_file(str(run_dir(two, 0) / "last.safetensors"))
 largest = max((weights_one[k] - weights_two[k]).abs().max().item() for k in weights_one)
@@ -175,6 +181,7 @@ print(f"seconds: one process {alone['wall_seconds']}, two processes {together[0]
 # often real ones do):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 generator = torch.Generator().manual_seed(0)
 per_rank = [torch.randn(3, 10, generator=generator) for _ in range(2)]  # [task, parameter] per rank
 summed_first = torch.stack(project_conflicting(list(per_rank[0] + per_rank[1]),
@@ -206,6 +213,7 @@ print(f"the two updates differ: relative distance "
 # (about 3 significant digits), which the float32 master weights absorb.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 rows = {}
 for dtype in (torch.float16, torch.bfloat16, torch.float32):
     info = torch.finfo(dtype)
@@ -215,6 +223,7 @@ for dtype in (torch.float16, torch.bfloat16, torch.float32):
 pd.DataFrame(rows).T
 
 # %%
+# NBVAL_CHECK_OUTPUT
 print("compute dtype, auto:", {d: str(compute_dtype(d)) for d in ("cpu", "cuda")})
 with autocast_for("cpu", "bf16"):
     print("under bf16 autocast on a CPU, a matrix product is",
@@ -236,6 +245,7 @@ with autocast_for("cpu", "bf16"):
 # the time taken and by the device's peak:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 base = BertConfig()  # bert-base's sizes
 flops = training_flops(base, 32, 128)
 print(f"bert-base, a training step on 32 x 128 tokens: {flops / 1e12:.2f} TFLOP")

@@ -57,6 +57,7 @@ for D in (32, 512):
 # exp(-inf) / Σ exp(-inf) = 0 / 0:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 q = k = v = torch.randn(1, 1, 3, 4)  # (B, H, T, D)
 no_real_token = torch.zeros(1, 3)  # every position is padding
 with_inf = (1.0 - no_real_token)[:, None, None, :] * -torch.inf  # (B, 1, 1, T)
@@ -76,6 +77,7 @@ print("dtype minimum:  ", [round(x, 4) for x in attention.scaled_dot_product(q, 
 # real tokens of a few sentences:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained("minilm-l6")
 model = BertModel.from_pretrained("minilm-l6", attn_implementation="explicit").eval()
 texts = ["The acting was unbelievably wooden, but I loved the soundtrack.",

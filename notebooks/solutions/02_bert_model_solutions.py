@@ -35,6 +35,7 @@ print(profile)
 # Written with the pretrained layer's own modules, so only the order changes:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 tokenizer = Tokenizer.from_pretrained("minilm-l6")
 model = BertModel.from_pretrained("minilm-l6").eval()
 batch = tokenizer(["A dog is running on the beach.", "How do I learn chess?"])
@@ -95,6 +96,7 @@ except Exception as error:  # offline: no hub
 # the pooler C² + C. Counted on the model itself:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 config = BertConfig()  # BERT-base's sizes; random weights, only counted
 bert_base = BertModel(config)
 groups = {"embeddings": 0, "attention": 0, "feed-forward": 0, "layer norms": 0, "pooler": 0}

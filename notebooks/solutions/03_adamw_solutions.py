@@ -34,6 +34,7 @@ print(profile)
 # `correct_bias`, the size of each of the first ten steps in units of η:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def step_sizes(correct_bias: bool, steps: int = 10, lr: float = 1e-3) -> list[float]:
     theta = torch.nn.Parameter(torch.zeros(1))
     optimizer = AdamW([theta], lr=lr, correct_bias=correct_bias)
@@ -66,6 +67,7 @@ print("uncorrected:", [f"{s:.2f}" for s in step_sizes(False)])
 # with a gradient of 1e-7 (so √v̂ = 1e-7, against ε = 1e-6):
 
 # %%
+# NBVAL_CHECK_OUTPUT
 def first_step(grad: float, efficient: bool, lr: float = 1e-3, eps: float = 1e-6,
                beta1: float = 0.9, beta2: float = 0.999) -> float:
     m, v = (1 - beta1) * grad, (1 - beta2) * grad**2  # after one step, t = 1
@@ -98,6 +100,7 @@ for grad in (1.0, 1e-7):
 # by parameter name:
 
 # %%
+# NBVAL_CHECK_OUTPUT
 model = BertModel.from_pretrained("minilm-l6")
 no_decay = [p for name, p in model.named_parameters() if name.endswith("bias") or "layer_norm" in name]
 decay = [p for name, p in model.named_parameters() if not (name.endswith("bias") or "layer_norm" in name)]

@@ -103,6 +103,7 @@ print("below a change of seed:", processes < seeds)
 # positive.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 generator = torch.Generator().manual_seed(0)
 per_rank = [torch.rand(3, 10, generator=generator) for _ in range(2)]  # every dot product > 0
 summed_first = torch.stack(project_conflicting(list(per_rank[0] + per_rank[1]),
