@@ -11,6 +11,7 @@ import pytest
 from bert_core.experiments import PRESETS, ExperimentConfig, preset, run_experiment
 from bert_core.experiments import run as experiments_run
 from bert_core.experiments.ablation import stall_ablation
+from bert_core.experiments.exercises import EXERCISES, exercise
 from bert_core.experiments.profiles import SMALL_CPU_CAPS
 from bert_core.files import PROJECT_ROOT
 
@@ -24,6 +25,8 @@ def test_there_are_committed_results():
 
 def _candidates(name: str, seeds: tuple[int, ...]) -> list[ExperimentConfig]:
     """The configs a notebook asks for under this name in cpu."""
+    if name in EXERCISES:  # a worked solution's run (notebooks/solutions/)
+        return [exercise(name, "cpu", seeds=seeds)]
     ablation = [ABLATION[name].__class__.from_dict({**ABLATION[name].to_dict(), "seeds": seeds})
                 for _ in [0] if name in ABLATION]
     if name not in PRESETS:
@@ -81,3 +84,13 @@ def _store_seeds_by_rank(config: ExperimentConfig) -> None:
 
     rank = current_world().rank
     _store_seeds(config, list(range(100 + 30 * rank, 130 + 30 * rank)))
+
+
+def test_an_exercise_run_is_its_preset_with_the_exercises_changes():
+    mean = exercise("sst-pretrain-mean", "cpu")
+    assert mean.name == "sst-pretrain-mean" and mean.pooling == "mean" and mean.seeds == (0, 1, 2)
+    assert mean.run_hash(0) != preset("sst-pretrain", "cpu").run_hash(0)
+    assert exercise("sst-pretrain-mean", "smoke").seeds == (0,)  # cut as a table row's are
+    assert exercise("sst-finetune-1e-5", "cpu").finetune_lr == 1e-5
+    with pytest.raises(KeyError, match="no exercise run 'nope'"):
+        exercise("nope", "cpu")

@@ -7,6 +7,7 @@
     run          run_experiment: load the stored seeds whose hash matches, train the rest;
                  trained_model: a run's best weights, read or trained again
     grid         every committed table: rows, seeds, baselines; ablation: notebook 05's
+    exercises    the runs the exercises' worked solutions train
     submission   the course's prediction files from a stored run, and their validator
     cli          what the command lines share: seeds, one-line user errors
     __main__     python -m bert_core.experiments (also python -m bert_core.train)

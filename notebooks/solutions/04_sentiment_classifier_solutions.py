@@ -30,7 +30,8 @@ from bert_core.course import analysis, plots
 from bert_core.course.notebook import setup
 from bert_core.course.significance import welch_p
 from bert_core.course.tables import results_table
-from bert_core.experiments import preset, run_experiment
+from bert_core.experiments import run_experiment
+from bert_core.experiments.exercises import exercise
 from bert_core.experiments.grid import table
 from bert_core.multitask import data
 
@@ -47,7 +48,7 @@ committed = table("04").committed()  # the committed cpu runs of notebook 04, ev
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-again = run_experiment(preset("sst-finetune", profile.name, name="sst-finetune-again", seeds=(0,)), progress=False)
+again = run_experiment(exercise("sst-finetune-again", profile.name), progress=False)
 
 # %%
 ours, theirs = again.runs[0], committed["sst-finetune"].runs[0]
@@ -68,8 +69,7 @@ print(f"committed seeds 0-2: {[round(m['sst_acc'], 4) for m in committed['sst-fi
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-slow = run_experiment(preset("sst-finetune", profile.name, finetune_lr=1e-5, epochs=3, name="sst-finetune-1e-5",
-                             seeds=(0,)), progress=False)
+slow = run_experiment(exercise("sst-finetune-1e-5", profile.name), progress=False)
 
 # %%
 run = slow.runs[0]
@@ -92,9 +92,7 @@ pd.DataFrame({f"epoch {e['epoch']}": {"train loss": e["train_loss"]["sst"], "dev
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-pooler_seeds = tuple(table("04").configs(profile.name, only=["sst-pretrain"])[0].seeds)
-mean = run_experiment(preset("sst-pretrain", profile.name, pooling="mean", name="sst-pretrain-mean",
-                             seeds=pooler_seeds), progress=False)
+mean = run_experiment(exercise("sst-pretrain-mean", profile.name), progress=False)
 
 # %%
 pooler = committed["sst-pretrain"]
