@@ -94,3 +94,24 @@ def test_an_exercise_run_is_its_preset_with_the_exercises_changes():
     assert exercise("sst-finetune-1e-5", "cpu").finetune_lr == 1e-5
     with pytest.raises(KeyError, match="no exercise run 'nope'"):
         exercise("nope", "cpu")
+
+
+def test_an_exercise_run_under_the_small_caps_takes_them_in_cpu_only():
+    no_sts = exercise("no-sts", "cpu")
+    assert no_sts.tasks == ("sst", "quora") and no_sts.train_limit == SMALL_CPU_CAPS["train_limit"]
+    assert no_sts.batch_size == SMALL_CPU_CAPS["batch_size"] and no_sts.seeds == (0, 1)
+    smoke = exercise("no-sts", "smoke")
+    assert smoke.batch_size == preset("multitask-baseline", "smoke").batch_size and smoke.seeds == (0,)
+    assert exercise("sts-alone", "cpu").tasks == ("sts",)
+    assert exercise("sts-alone", "cpu").pooling == preset("cpu-best", "cpu").pooling == "mean"
+
+
+def test_the_exercises_command_lists_stored_and_missing_runs(capsys):
+    from bert_core.experiments.exercises import main
+
+    assert main(["--list", "--profile", "cpu"]) == 0
+    listed = capsys.readouterr().out
+    assert "sst-finetune-1e-5" in listed and "stored [0]" in listed
+    with pytest.raises(SystemExit):
+        main(["no-such-exercise", "--profile", "cpu"])
+    assert "no exercise run no-such-exercise" in capsys.readouterr().err
