@@ -89,21 +89,21 @@ def main() -> None:
     def tokens(first: list[str], second: list[str] | None = None) -> int:
         return int(tokenizer(first, second)["attention_mask"].sum()) if first else 0
 
-    firsts, seconds = [p.sentence1 for p in pairs], [p.sentence2 for p in pairs]
+    firsts, others = [p.sentence1 for p in pairs], [p.sentence2 for p in pairs]
     result = {
         "checkpoint": CHECKPOINT,
         "data": str(folder),
         "pairs": len(pairs),
         "sentences": len(sentences),
         "all_pairs": len(all_pairs),
-        "tokens_per_pair_bi": (tokens(firsts) + tokens(seconds)) / len(pairs),
-        "tokens_per_pair_cross": tokens(firsts, seconds) / len(pairs),
+        "tokens_per_pair_bi": (tokens(firsts) + tokens(others)) / len(pairs),
+        "tokens_per_pair_cross": tokens(firsts, others) / len(pairs),
         "ms_per_pair_bi": 1000 * median["pairs_bi"] / len(pairs),
         "ms_per_pair_cross": 1000 * median["pairs_cross"] / len(pairs),
         "seconds_all_pairs_bi": median["all_pairs_bi"],
         "seconds_all_pairs_cross": median["all_pairs_cross"],
         "rounds": args.rounds,
-        "seconds": seconds,
+        "seconds": seconds,  # each job's timing per round
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
