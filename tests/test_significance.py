@@ -13,6 +13,7 @@ from bert_core.course.significance import (
     clear_of_majority,
     learned_table,
     majority_rate,
+    task_by_task,
     versus_baseline,
     welch_p,
 )
@@ -129,3 +130,18 @@ def test_compared_table_puts_metrics_deltas_and_the_majority_check_side_by_side(
     assert table.loc["learns", "Δ sst_acc"] == "+0.123*" and table.loc["learns", "seeds"] == 3
     assert table.loc["learns", "sst_acc > majority 0.500"] == "3/3"
     assert "sst_acc > majority 0.500" not in compared_table(results, "stalled", learned=False).columns
+
+
+def test_task_by_task_sets_each_task_beside_its_single_task_run():
+    together = _result("together", [0.44, 0.45, 0.43], [0.80, 0.79, 0.81], LABELS)
+    sst_alone = _result("sst-alone", [0.40, 0.41, 0.39], [0.0] * 3, LABELS)
+    one_seed = _result("quora-alone", [0.0], [0.70], LABELS)
+    table = task_by_task(together, {"sst": sst_alone, "quora": one_seed})
+    assert list(table.index) == ["sst_acc", "para_acc"]
+    assert table.loc["sst_acc", "together"] == "0.440 ± 0.010 (3)"
+    assert table.loc["sst_acc", "alone"] == "0.400 ± 0.010 (3)"
+    assert table.loc["sst_acc", "Δ together - alone"] == "+0.040*"
+    assert table.loc["sst_acc", "Welch p"] == pytest.approx(welch_p([0.44, 0.45, 0.43], [0.40, 0.41, 0.39]))
+    assert table.loc["para_acc", "Δ together - alone"] == "+0.100 (1 seed)"
+    assert table.loc["para_acc", "alone"] == "0.700 (1 seed)"
+    assert task_by_task(together, {}).loc["sst_acc", "alone"] == ""
