@@ -11,6 +11,7 @@ from scipy import stats
 from bert_core.course.probe import pair_features, pair_probe
 from bert_core.course.significance import (
     clear_of_majority,
+    detectable_difference,
     learned_table,
     majority_rate,
     task_by_task,
@@ -145,3 +146,15 @@ def test_task_by_task_sets_each_task_beside_its_single_task_run():
     assert table.loc["para_acc", "Δ together - alone"] == "+0.100 (1 seed)"
     assert table.loc["para_acc", "alone"] == "0.700 (1 seed)"
     assert task_by_task(together, {}).loc["sst_acc", "alone"] == ""
+
+
+def test_detectable_difference_is_where_welch_p_crosses_alpha():
+    a = [0.40, 0.42, 0.44]  # std 0.02
+    b = [0.40, 0.41, 0.42]  # std 0.01
+    d = detectable_difference(0.02, 0.01, 3, 3)
+    shifted = [x - sum(a) / 3 + sum(b) / 3 for x in a]  # same spread, equal means
+    assert welch_p([x + d * 1.001 for x in shifted], b) < 0.05 < welch_p([x + d * 0.999 for x in shifted], b)
+    assert detectable_difference(0.02, 0.01, 5, 5) < d  # more seeds, a smaller threshold
+    assert detectable_difference(0.0, 0.0, 3, 3) == 0.0
+    with pytest.raises(ValueError, match="two seeds a side"):
+        detectable_difference(0.02, 0.01, 1, 3)

@@ -36,7 +36,7 @@ from bert_core.multitask.evaluate import METRIC_NAMES
 from bert_core.multitask.tasks import TASKS
 
 __all__ = ["welch_p", "versus_baseline", "majority_rate", "clear_of_majority", "learned_table",
-           "compared_table", "task_by_task"]
+           "compared_table", "task_by_task", "detectable_difference"]
 
 ALPHA = 0.05
 
@@ -54,6 +54,20 @@ def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
     t = (mean_a - mean_b) / math.sqrt(var_a + var_b)
     dof = (var_a + var_b) ** 2 / (var_a ** 2 / (len(a) - 1) + var_b ** 2 / (len(b) - 1))
     return float(2 * stats.t.sf(abs(t), dof))
+
+
+def detectable_difference(std_a: float, std_b: float, n_a: int, n_b: int, alpha: float = ALPHA) -> float:
+    """The smallest difference of two means that Welch's test calls significant (two-sided
+    p < ``alpha``) when the sides have these sample standard deviations and seed counts:
+    t_{1-α/2, ν} · sqrt(s_a²/n_a + s_b²/n_b), ν as in ``welch_p``. What more seeds buy: the
+    threshold falls with √n and with the t quantile's shrinking tail."""
+    if n_a < 2 or n_b < 2:
+        raise ValueError(f"Welch's test needs two seeds a side, got {n_a} and {n_b}")
+    var_a, var_b = std_a ** 2 / n_a, std_b ** 2 / n_b
+    if var_a + var_b == 0:
+        return 0.0
+    dof = (var_a + var_b) ** 2 / (var_a ** 2 / (n_a - 1) + var_b ** 2 / (n_b - 1))
+    return float(stats.t.ppf(1 - alpha / 2, dof) * math.sqrt(var_a + var_b))
 
 
 def versus_baseline(results: Mapping[str, ExperimentResult | None], baseline: str,
