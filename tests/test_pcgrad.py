@@ -115,3 +115,7 @@ def test_conflict_rates_by_hand():
     assert rates.loc[("layer 0", "sst/quora"), "conflict"] == pytest.approx(2 / 3)
     assert (rates["steps"] == 3).all()
     assert conflict_rates([]).empty
+    strong = conflict_rates(rows, below=-0.15)  # only cosines below -0.15 count
+    assert strong.loc[("all", "sst/quora"), "conflict"] == pytest.approx(2 / 3)
+    assert strong.loc[("all", "sst/sts"), "conflict"] == 0
+    assert strong.loc[("layer 0", "sst/quora"), "conflict"] == pytest.approx(1 / 3)

@@ -138,10 +138,11 @@ def results_to_show(own: Results, committed: Results, profile: str) -> tuple[Res
     return own, profile
 
 
-def conflict_rates(rows: Sequence[Sequence]) -> pd.DataFrame:
+def conflict_rates(rows: Sequence[Sequence], below: float = 0.0) -> pd.DataFrame:
     """From a PCGrad run's ``record["gradients"]`` rows ``[step, group, pair, cosine]``: per
     layer group (``all`` first, then the groups in the encoder's order) and task pair, the
-    fraction of steps whose two task gradients conflict (cosine < 0, Yu et al.'s definition),
+    fraction of steps whose two task gradients conflict (cosine < ``below``; 0 is Yu et al.'s
+    definition, a negative ``below`` ignores conflicts that are noise around orthogonal),
     the mean cosine, the mean of its absolute value (how far from orthogonal the two are,
     whatever the sign), and the number of steps."""
     frame = pd.DataFrame(list(rows), columns=["step", "group", "pair", "cosine"])
@@ -150,7 +151,7 @@ def conflict_rates(rows: Sequence[Sequence]) -> pd.DataFrame:
     named = {"conflict": ("conflict", "mean"), "mean cosine": ("cosine", "mean"),
              "mean |cosine|": ("size", "mean"), "steps": ("step", "nunique")}
     # sort=False keeps the order in which the run recorded the groups and pairs
-    return frame.assign(conflict=frame["cosine"] < 0, size=frame["cosine"].abs()).groupby(
+    return frame.assign(conflict=frame["cosine"] < below, size=frame["cosine"].abs()).groupby(
         ["group", "pair"], sort=False).agg(**named)
 
 
