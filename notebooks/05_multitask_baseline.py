@@ -561,6 +561,8 @@ print(provenance_line(best))
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/05_multitask_baseline_solutions.ipynb`](solutions/05_multitask_baseline_solutions.ipynb).
+#
 # 1. Is round-robin better or worse than simultaneous here? Is the difference larger than
 #    the seed-to-seed standard deviation of either?
 # 2. Another test of section 9's diagnosis: under the small caps, train SST and Quora

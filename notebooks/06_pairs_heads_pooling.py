@@ -531,6 +531,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/06_pairs_heads_pooling_solutions.ipynb`](solutions/06_pairs_heads_pooling_solutions.ipynb).
+#
 # 1. Cross-encode paraphrase only (`preset("cross-encoding", profile.name,
 #    pair_encoding={"paraphrase": "cross"}, name="quora-cross")`). Does Quora gain as
 #    much as STS did?

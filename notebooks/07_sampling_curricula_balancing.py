@@ -447,6 +447,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/07_sampling_curricula_balancing_solutions.ipynb`](solutions/07_sampling_curricula_balancing_solutions.ipynb).
+#
 # 1. Make the imbalance extreme: `subsample={"sts": 0.05}` and proportional sampling.
 #    Which task suffers, and does annealing (`sampling="annealed"`) win it back? Stickland
 #    and Murray saw annealing help most at a size ratio of about 150.

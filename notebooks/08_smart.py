@@ -498,6 +498,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/08_smart_solutions.ipynb`](solutions/08_smart_solutions.ipynb).
+#
 # 1. Repeat the picture of section 2 after training: load a run's `last.safetensors`
 #    from `runs/` (`bert_core.checkpoint.load_weights`) into a model with the run's heads,
 #    and compare the adversarial curve of `sbert-mean-smart-shared` with

@@ -394,6 +394,8 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/09_pcgrad_solutions.ipynb`](solutions/09_pcgrad_solutions.ipynb).
+#
 # 1. Three gradients in the plane: find g_1, g_2, g_3 for which the order of projection
 #    changes the update (try `project_conflicting` with two generators).
 # 2. PCGrad projects the whole encoder's gradient at once. Project each layer group on

@@ -274,13 +274,16 @@ plt.show()
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/10_adapters_solutions.ipynb`](solutions/10_adapters_solutions.ipynb).
+#
 # 1. Move the PAL branch after the LayerNorm (in a copy of `BertLayer.add_norm`) and
 #    compare the first epoch's losses with the right placement. What does the next
 #    layer see?
 # 2. Initialise V_D with N(0, 0.02) instead of zeros. How far do the SST logits move
 #    from the plain model's before any training (section 3)?
-# 3. Train `adapters-low-rank-top-frozen` with `pretrain_lr` 1e-3 and 1e-4. How close
-#    does a frozen encoder come to fine-tuning, per trained parameter?
+# 3. The committed `adapters-low-rank-top-frozen` trains at the course's `pretrain_lr`,
+#    1e-3. Train it at 1e-2 and 1e-4. How close does a frozen encoder come to
+#    fine-tuning, per trained parameter?
 # 4. Report 003's best used the hybrid curriculum (notebook 07). Add
 #    `curriculum="hybrid"` to `adapters-low-rank-top`: its odd epochs now train only the
 #    heads and the adapters.

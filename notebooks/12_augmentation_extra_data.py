@@ -294,6 +294,8 @@ side_by_side(ours(cpu), published_rows([
 #
 # ## Exercises
 #
+# Worked solutions, to open after trying: [`solutions/12_augmentation_extra_data_solutions.ipynb`](solutions/12_augmentation_extra_data_solutions.ipynb).
+#
 # 1. Remove the crossings of section 2 from the synonyms (a filter on `Synonyms.of`) and
 #    re-run `eda-strong`. Does SST move?
 # 2. Set `eda_share=1.0`: every SST sentence is a variant every epoch. What happens to the
