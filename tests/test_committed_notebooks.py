@@ -54,6 +54,16 @@ def test_each_solutions_notebook_belongs_to_a_notebook():
     assert solutions and all(s.removesuffix("_solutions") in chapters for s in solutions), solutions
 
 
+@pytest.mark.parametrize("source", [s for s in notebook_sources() if s.parent.name == "notebooks"],
+                         ids=lambda s: s.stem)
+def test_each_chapter_links_its_worked_solutions(source: Path):
+    solutions = source.parent / "solutions" / f"{source.stem}_solutions.py"
+    text = source.read_text()
+    assert "# ## Exercises" in text, f"{source.name} has no Exercises section"
+    assert solutions.exists(), f"{source.name} has exercises and no {solutions.name}"
+    assert f"(solutions/{source.stem}_solutions.ipynb)" in text, f"{source.name} does not link its solutions"
+
+
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
 def test_committed_notebook_shows_the_cpu_profile(path: Path):
     notebook = json.loads(path.read_text())

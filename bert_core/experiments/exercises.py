@@ -36,13 +36,11 @@ Train (or load) them from the command line::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any
-
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
 
 from bert_core.experiments.cli import user_errors_in_one_line
 from bert_core.experiments.presets import preset

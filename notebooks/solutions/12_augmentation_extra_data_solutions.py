@@ -166,7 +166,8 @@ if yelp.exists():
     print(f"{len(lengths)} reviews: median {int(pd.Series(lengths).median())} tokens; "
           f"{(lengths > 128).mean():.0%} longer than 128, which keep their first 128")
 else:
-    print(f"no {yelp.name} under {yelp.parent}: `python -m bert_core.multitask.extra download yelp` (online)")
+    print(f"no {yelp.name} in the data folder's extra/: `python -m bert_core.multitask.extra download yelp` "
+          "(online)")
 
 # %% [markdown]
 # What to look for once it is there: SST's sentences are short (notebook 00: a median of
