@@ -115,6 +115,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 32 (each example once per epoch in expectation), with the test-student files: the
     # one model against three single-task fine-tunings (README)
     "headline": dict(_HEADLINE),
+    # ... and each task alone under the headline's recipe and budget (the same checkpoint,
+    # pooling, heads, learning rates, warm-up, one pass over all of the task's data): the
+    # single-task yardsticks "does multitask help?" is measured against
+    "sst-alone-headline": {**_HEADLINE, "tasks": ("sst",), "predict_test": False},
+    "quora-alone-headline": {**_HEADLINE, "tasks": ("quora",), "predict_test": False},
+    "sts-alone-headline": {**_HEADLINE, "tasks": ("sts",), "predict_test": False},
     # notebook 11: the model analysed and submitted. Under the rule of course.selection (one-
     # sided Welch against cpu-best with Holm's correction over every multitask row) no row
     # beats the recipe, so the final model is the headline's, under its own name so that its
