@@ -72,8 +72,14 @@ class Encoded(torch.utils.data.Dataset):
 
 def classifier(task: str, folder: Path, train: list, dev: list, seed: int) -> dict[str, Any]:
     """SST or Quora: ``AutoModelForSequenceClassification`` trained by ``Trainer`` at its defaults."""
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                              Trainer, TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -134,8 +140,9 @@ def bi_encoder(folder: Path, train: list, dev: list, seed: int) -> dict[str, Any
     with torch.inference_mode():
         for b in range(0, len(dev), 64):
             chunk = dev[b:b + 64]
-            scores += F.cosine_similarity(_mean_pooled(model, tokenizer, [e.sentence1 for e in chunk]),
-                                          _mean_pooled(model, tokenizer, [e.sentence2 for e in chunk])).tolist()
+            u = _mean_pooled(model, tokenizer, [e.sentence1 for e in chunk])
+            v = _mean_pooled(model, tokenizer, [e.sentence2 for e in chunk])
+            scores += F.cosine_similarity(u, v).tolist()
     return {"pearson": pearson(scores, [e.label for e in dev]), "train_seconds": seconds, "steps": total}
 
 
