@@ -72,6 +72,9 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
         client = NotebookClient(
             nb, kernel_name="python3", timeout=timeout, record_timing=False,
             resources={"metadata": {"path": str(source.parent)}},
+            # the kernel's own start-up log ("running over TCP without encryption", a
+            # local kernel's normal state) says nothing a reader can act on
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         client.execute()
     finally:
