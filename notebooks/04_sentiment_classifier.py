@@ -145,8 +145,8 @@ pd.DataFrame(caps_table()).T.fillna("")
 # `gpu` profile uses the reports' settings throughout.
 #
 # The course's part 1 is four configurations, named presets, each over three seeds: the
-# grid's table "04" (`bert_core.experiments.grid`, the same table the README's results
-# section is generated from; in `smoke`, each row's first seed):
+# grid's table "04" (`bert_core.experiments.grid`, the same table the results page,
+# `docs/results.md`, is generated from; in `smoke`, each row's first seed):
 
 # %%
 grid_04 = table("04")
@@ -205,7 +205,7 @@ print(provenance_line(cpu))
 
 # %% [markdown]
 # Is fine-tuning's gain beyond the seed noise? `comparison_table` (the same table as the
-# README's) puts after each finetune value its difference from the pretrain row of the
+# results page's) puts after each finetune value its difference from the pretrain row of the
 # same task (*against*), starred where Welch's t-test over the three seeds of each gives
 # p < 0.05 (`bert_core.course.comparison`); "learned" counts the seeds whose SST accuracy
 # clears the dev subset's majority class.

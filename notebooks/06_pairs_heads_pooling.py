@@ -298,8 +298,8 @@ print("available:", list(AUGMENTATIONS))
 # Each method is one preset over the notebook 05 baseline (simultaneous sampling, the
 
 # summed loss), three seeds each. The rows, their seeds and their baseline are the grid's
-# table "06" (`bert_core.experiments.grid`; the README's results section is generated from
-# the same table):
+# table "06" (`bert_core.experiments.grid`; the results page, `docs/results.md`, is
+# generated from the same table):
 
 # %%
 grid_06 = table("06")
@@ -336,7 +336,7 @@ print(provenance_line(cpu))
 
 # %% [markdown]
 # Which differences are beyond the seed noise (`comparison_table`, the same table as the
-# README's): after each value, the difference from the baseline, starred where Welch's
+# results page's): after each value, the difference from the baseline, starred where Welch's
 # t-test over the seeds gives p < 0.05; "learned" counts the seeds whose SST and Quora
 # accuracies clear the dev subset's majority class. A row at the majority class has not
 # learned that task, and comparing two such rows on it tests nothing.

@@ -268,7 +268,7 @@ print(provenance_line(cpu))
 
 # %% [markdown]
 # Which differences are beyond the seed noise (`comparison_table`, the same table as the
-# README's): after each value, the difference from the row's baseline (*against*),
+# results page's): after each value, the difference from the row's baseline (*against*),
 # starred where Welch's t-test over the seeds gives p < 0.05, "(1 seed)" where a side has
 # one seed and no test is possible; "learned" counts the seeds whose SST and Quora
 # accuracies clear the dev subset's majority class.

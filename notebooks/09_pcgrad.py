@@ -296,7 +296,7 @@ side_by_side(ours(cpu, *grid), published_rows([
 
 # %% [markdown]
 # Which differences are beyond the seed noise (`comparison_table`, the same table as the
-# README's): after each value, the difference from the row's baseline (*against*: the
+# results page's): after each value, the difference from the row's baseline (*against*: the
 # rows of section 4.2 against `sbert-heads-mean`), starred where Welch's t-test over the
 # seeds gives p < 0.05, "(1 seed)" where a side has one seed and no test is possible;
 # "learned" counts the seeds whose SST and Quora accuracies clear the dev subset's

@@ -7,7 +7,15 @@ import dataclasses
 
 import pytest
 
-from bert_core.course.readme import BEGIN, END, main, results_section, table_markdown, updated_readme
+from bert_core.course.readme import (
+    BEGIN,
+    END,
+    headline_section,
+    main,
+    results_section,
+    table_markdown,
+    updated_readme,
+)
 from bert_core.experiments import ExperimentResult, make_config
 from bert_core.experiments.ablation import stall_ablation
 from bert_core.experiments.grid import GRID, Table, table
@@ -56,21 +64,32 @@ def test_a_table_rejects_rows_it_lacks():
         table("nope")
 
 
-def test_the_readme_section_is_generated_from_the_committed_files():
-    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert updated_readme(text, results_section()) == text, "python -m bert_core.course.readme"
+def test_the_generated_sections_are_what_the_committed_files_say():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    results = (PROJECT_ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    assert updated_readme(readme, headline_section()) == readme, "python -m bert_core.course.readme"
+    assert updated_readme(results, results_section()) == results, "python -m bert_core.course.readme"
+    assert "**05**" in headline_section() and "**06**" not in headline_section()
+    assert all(f"**{t.key}**" in results_section() for t in GRID)
 
 
-def test_check_fails_on_a_stale_readme(tmp_path, capsys):
-    stale = tmp_path / "README.md"
-    stale.write_text(f"# x\n{BEGIN}\n| typed by hand |\n{END}\nrest\n", encoding="utf-8")
-    assert main(["--check", "--readme", str(stale)]) == 1
-    assert "out of date" in capsys.readouterr().out
-    assert main(["--readme", str(stale)]) == 0
-    assert main(["--check", "--readme", str(stale)]) == 0
-    assert stale.read_text(encoding="utf-8").endswith(f"{END}\nrest\n")
+def test_check_fails_on_a_stale_section(tmp_path, capsys):
+    readme, results = tmp_path / "README.md", tmp_path / "results.md"
+    for path in (readme, results):
+        path.write_text(f"# x\n{BEGIN}\n| typed by hand |\n{END}\nrest\n", encoding="utf-8")
+    paths = ["--readme", str(readme), "--results", str(results)]
+    assert main(["--check", *paths]) == 1
+    out = capsys.readouterr().out
+    assert "README.md" in out and "results.md" in out and "out of date" in out
+    assert main(paths) == 0
+    assert main(["--check", *paths]) == 0
+    assert readme.read_text(encoding="utf-8").endswith(f"{END}\nrest\n")
+    assert "**06**" in results.read_text(encoding="utf-8") and "**06**" not in readme.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="needs one line"):
         updated_readme("no markers", "x")
+    with pytest.raises(SystemExit, match="results.md: needs one line"):
+        results.write_text("no markers", encoding="utf-8")
+        main(paths)
 
 
 def _result(name: str, sst: list[float], quora: list[float]) -> ExperimentResult:

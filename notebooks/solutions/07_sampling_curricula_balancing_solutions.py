@@ -184,7 +184,7 @@ print(f"Quora examples per epoch of 3,000 batches: {quora_per_epoch:,.0f}; "
 
 # %% [markdown]
 # Less than one epoch here: the offline Quora training file holds 16,258 pairs (an 80/20
-# split of the public dev set, `../shared/data/cs224n/README.md`), so one epoch of 3,000
+# split of the public dev set, `../shared/data/README.md`), so one epoch of 3,000
 # batches draws each Quora pair about three times. The course's own Quora training file
 # holds 141,506 pairs ("A SMARTer minBERT", section 4.1): Quora's share rises to about
 # 0.91, and 3,000 batches hold about 87,000 Quora pairs, so it takes two epochs to see it
