@@ -11,6 +11,6 @@
     paired       two models on the same examples: McNemar, a paired bootstrap (notebook 11)
     error_report one model's analysis as a stored report, and its parts as tables (notebook 11)
     widgets      type a pair, browse the worst errors, any attention head (notebook 11)
-    readme       the README's generated results section
+    readme       the generated results: docs/results.md and the README's table
     execute      the main job: execute every notebook in a profile
 """

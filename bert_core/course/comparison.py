@@ -8,7 +8,7 @@ model without it), starred where Welch's t-test over the seeds gives p < 0.05
 (``significance.versus_baseline``), "(1 seed)" where a side has a single seed and no test
 is possible. "learned" counts the seeds whose SST and Quora accuracies clear the dev
 subset's majority class (``significance.learned_table``). The notebooks show this table
-for their grid tables; the README's results section is the same table in markdown
+for their grid tables; the results page (docs/results.md) is the same table in markdown
 (``course.readme``).
 """
 

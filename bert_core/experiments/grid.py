@@ -2,7 +2,7 @@
 
 Every results table of notebooks 04-12 is a handful of configs, each run over a few seeds in
 the ``cpu`` profile and committed under ``results/cpu/experiments/``. This module names them
-once, so that the notebooks, the README's results section (``course.readme``) and the batch
+once, so that the notebooks, the generated results (``course.readme``: docs/results.md) and the batch
 job that (re-)runs them (this module's command line) ask for the same runs:
 
     table      notebook   what it compares                              baseline
