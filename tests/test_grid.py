@@ -84,7 +84,8 @@ def test_check_fails_on_a_stale_section(tmp_path, capsys):
     assert main(paths) == 0
     assert main(["--check", *paths]) == 0
     assert readme.read_text(encoding="utf-8").endswith(f"{END}\nrest\n")
-    assert "**06**" in results.read_text(encoding="utf-8") and "**06**" not in readme.read_text(encoding="utf-8")
+    assert "**06**" in results.read_text(encoding="utf-8")
+    assert "**06**" not in readme.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="needs one line"):
         updated_readme("no markers", "x")
     with pytest.raises(SystemExit, match="results.md: needs one line"):
