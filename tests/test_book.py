@@ -22,15 +22,17 @@ from bert_core.files import PROJECT_ROOT
 pytest.importorskip("sphinx", reason="the book's packages: pip install -e '.[book]' (make book)")
 pytest.importorskip("myst_nb", reason="the book's packages: pip install -e '.[book]' (make book)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # no connections a closed network would refuse
+# no sandbox (CI runs as root); no connections that a closed network would refuse
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book") / "html"
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-c", "book", ".", str(out), "-q", "-W",
-                           "--keep-going"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-c", "book", ".", str(out),
+               "-q", "-W", "--keep-going"]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, f"sphinx warnings or errors:\n{done.stderr[-3000:]}"
     return out
 
