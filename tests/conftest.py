@@ -40,6 +40,20 @@ def _seed() -> None:
 def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
     """A randomly initialised 2-layer BERT saved as a checkpoint folder (config.json,
     model.safetensors, the real vocab.txt): training tests run in seconds on it."""
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=128, type_vocab_size=2)
+    return random_checkpoint(tmp_path_factory.mktemp("tiny-bert"), config, minilm_folder)
+
+
+@pytest.fixture(scope="session")
+def write_checkpoint():
+    """``random_checkpoint``, for tests that need a checkpoint folder of another shape."""
+    return random_checkpoint
+
+
+def random_checkpoint(folder: Path, config: BertConfig, vocab_from: Path) -> Path:
+    """``folder`` as a checkpoint of ``config`` with random weights (seed 0): config.json,
+    model.safetensors and ``vocab_from``'s vocab.txt."""
     import dataclasses
     import json
     import shutil
@@ -48,14 +62,11 @@ def tiny_checkpoint(tmp_path_factory, minilm_folder) -> Path:
 
     from bert_core.bert.model import BertModel
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=128, type_vocab_size=2)
     (folder / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
     torch.manual_seed(0)
     save_file({k: v.contiguous() for k, v in BertModel(config).state_dict().items()},
               str(folder / "model.safetensors"))
-    shutil.copy(minilm_folder / "vocab.txt", folder / "vocab.txt")
+    shutil.copy(vocab_from / "vocab.txt", folder / "vocab.txt")
     return folder
 
 

@@ -5,13 +5,9 @@ checkpoint folder and the caps that keep it to seconds)."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from bert_core.bert.config import BertConfig
 from bert_core.experiments import preset
@@ -35,19 +31,9 @@ def test_every_table_builds_its_configs_in_the_gpu_profile(t):
 
 
 @pytest.fixture(scope="module")
-def bert_base_shaped(tmp_path_factory, minilm_folder) -> Path:
+def bert_base_shaped(tmp_path_factory, minilm_folder, write_checkpoint) -> Path:
     """A checkpoint folder of bert-base's shape with random weights and the uncased vocabulary."""
-    from safetensors.torch import save_file
-
-    from bert_core.bert.model import BertModel
-
-    folder = tmp_path_factory.mktemp("bert-base-shaped")
-    (folder / "config.json").write_text(json.dumps(dataclasses.asdict(BERT_BASE)))
-    torch.manual_seed(0)
-    save_file({k: v.contiguous() for k, v in BertModel(BERT_BASE).state_dict().items()},
-              str(folder / "model.safetensors"))
-    shutil.copy(minilm_folder / "vocab.txt", folder / "vocab.txt")
-    return folder
+    return write_checkpoint(tmp_path_factory.mktemp("bert-base-shaped"), BERT_BASE, minilm_folder)
 
 
 @pytest.mark.slow

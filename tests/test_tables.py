@@ -60,3 +60,13 @@ def test_results_table_of_nothing_is_an_empty_table():
     from bert_core.course.tables import results_table
 
     assert results_table({}).empty  # the cpu job of a table whose runs are all still to come
+
+
+def test_alongside_puts_committed_rows_in_order_then_ones_own():
+    from bert_core.course.tables import alongside
+
+    runs = {0: {"best": {"sst": 0.25}, "wall_seconds": 1.0, "peak_memory_mb": 1.0}}
+    made = {n: ExperimentResult(make_config(n, "smoke", tasks=("sst",)), runs) for n in ("a", "b", "c")}
+    committed = {"a": made["a"], "b": made["b"], "missing": None}
+    rows = alongside(committed, "b", "missing", "a", mine=(made["c"],))
+    assert list(rows) == ["b", "missing", "a", "c"] and rows["c"] is made["c"] and rows["missing"] is None

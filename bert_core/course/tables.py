@@ -21,7 +21,7 @@ from bert_core.training.config import ExperimentConfig
 
 __all__ = ["REPORTS", "published_results", "published_rows", "results_table", "ours", "settings_table",
            "side_by_side", "provenance_line", "results_to_show", "conflict_rates",
-           "penalty_means"]
+           "penalty_means", "alongside"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -161,3 +161,10 @@ def penalty_means(runs: Mapping[str, Sequence[Sequence]]) -> pd.DataFrame:
     columns = ["step", "task", "term", "value"]
     return pd.DataFrame({label: pd.DataFrame(list(rows), columns=columns).groupby(["term", "task"])["value"]
                          .mean() for label, rows in runs.items()})
+
+
+def alongside(committed: Mapping[str, ExperimentResult | None], *names: str,
+              mine: Sequence[ExperimentResult] = ()) -> dict[str, ExperimentResult | None]:
+    """The rows of a comparison: the committed results named ``names`` (in that order), then
+    runs of one's own (an exercise's) under their configs' names."""
+    return {**{name: committed[name] for name in names}, **{r.config.name: r for r in mine}}

@@ -34,6 +34,7 @@ import torch
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.notebook import setup
+from bert_core.course.tables import alongside
 from bert_core.course.significance import compared_table
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.exercises import exercise
@@ -51,10 +52,6 @@ print(profile)
 committed = table("06").committed()  # the committed cpu runs of notebook 06, every seed
 
 
-def rows(*names: str, mine: tuple = ()) -> dict:
-    """Committed rows by name, then this notebook's runs under their own names."""
-    return {**{name: committed[name] for name in names}, **{r.config.name: r for r in mine}}
-
 
 # %% [markdown]
 # ## 1. Cross-encode paraphrase only
@@ -64,8 +61,8 @@ def rows(*names: str, mine: tuple = ()) -> dict:
 quora_cross = run_experiment(exercise("quora-cross", profile.name), progress=False)
 
 # %%
-compared_table(rows("multitask-baseline", "sts-cross", "cross-encoding", mine=(quora_cross,)),
-               "multitask-baseline", learned=False)
+shown = alongside(committed, "multitask-baseline", "sts-cross", "cross-encoding", mine=(quora_cross,))
+compared_table(shown, "multitask-baseline", learned=False)
 
 # %% [markdown]
 # `sts-cross` cross-encodes STS only, `quora-cross` Quora only, `cross-encoding` both.
@@ -156,8 +153,8 @@ pd.DataFrame(out).T.round(3)
 baseline_mean = run_experiment(exercise("baseline-mean", profile.name), progress=False)
 
 # %%
-compared_table(rows("multitask-baseline", "sbert-heads-cls", "sbert-heads-mean", mine=(baseline_mean,)),
-               "multitask-baseline", learned=False)
+shown = alongside(committed, "multitask-baseline", "sbert-heads-cls", "sbert-heads-mean", mine=(baseline_mean,))
+compared_table(shown, "multitask-baseline", learned=False)
 
 # %% [markdown]
 # Two routes from the baseline ([CLS] pooler, concatenation heads) to `sbert-heads-mean`
@@ -223,8 +220,8 @@ single_heads = {name: run_experiment(exercise(name, profile.name), progress=Fals
                 for name in ("baseline-cosine-fc", "baseline-siamese")}
 
 # %%
-compared_table(rows("multitask-baseline", "sbert-heads-cls", mine=tuple(single_heads.values())), "multitask-baseline",
-               learned=False)
+shown = alongside(committed, "multitask-baseline", "sbert-heads-cls", mine=tuple(single_heads.values()))
+compared_table(shown, "multitask-baseline", learned=False)
 
 # %% [markdown]
 # `sbert-heads-cls` changes both pair heads at once and loses about 0.08 SST accuracy.

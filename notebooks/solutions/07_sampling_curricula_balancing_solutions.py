@@ -32,6 +32,7 @@ import pandas as pd
 
 from bert_core.course import plots
 from bert_core.course.notebook import setup
+from bert_core.course.tables import alongside
 from bert_core.course.significance import compared_table, detectable_difference
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.exercises import exercise
@@ -46,10 +47,6 @@ warnings.simplefilter("ignore", data.DataWarning)
 print(profile)
 committed = table("07").committed()  # the committed cpu runs of notebook 07, every seed
 
-
-def rows(*names: str, mine: tuple = ()) -> dict:
-    """Committed rows by name, then this notebook's runs under their own names."""
-    return {**{name: committed[name] for name in names}, **{r.config.name: r for r in mine}}
 
 
 # %% [markdown]
@@ -72,8 +69,8 @@ twentieth = [run_experiment(exercise(name, profile.name), progress=False)
              for name in ("sts-twentieth-proportional", "sts-twentieth-annealed")]
 
 # %%
-compared_table(rows("mean-imbalanced", "mean-proportional", "mean-annealed", mine=tuple(twentieth)),
-               "mean-proportional", learned=False)
+shown = alongside(committed, "mean-imbalanced", "mean-proportional", "mean-annealed", mine=tuple(twentieth))
+compared_table(shown, "mean-proportional", learned=False)
 
 # %% [markdown]
 # STS suffers, as it must: it trains on a twentieth of its pairs, and with proportional
@@ -108,7 +105,7 @@ plt.show()
 pd.DataFrame({label: frame.std() for label, frame in weights.items()}).rename_axis("std of λ").round(3)
 
 # %%
-compared_table(rows("mean-imbalanced", "mean-dwa", mine=(dwa5,)), "mean-imbalanced", learned=False)
+compared_table(alongside(committed, "mean-imbalanced", "mean-dwa", mine=(dwa5,)), "mean-imbalanced", learned=False)
 
 # %% [markdown]
 # With 5 steps a round, each round's mean loss is an average of five noisy batch losses,
@@ -156,8 +153,8 @@ for name, kind in (("hybrid", Schedule), ("hybrid, unfrozen", UnfrozenHybrid)):
 reversed_order = run_experiment(exercise("mean-sequential-reversed", profile.name), progress=False)
 
 # %%
-compared_table(rows("mean-imbalanced", "mean-sequential", mine=(reversed_order,)), "mean-sequential",
-               learned=False)
+shown = alongside(committed, "mean-imbalanced", "mean-sequential", mine=(reversed_order,))
+compared_table(shown, "mean-sequential", learned=False)
 
 # %% [markdown]
 # Under `sequential`, each epoch trains SST, then Quora, then STS, one task after the

@@ -32,6 +32,7 @@ import torch
 from bert_core.bert.layers import BertLayer
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.notebook import setup
+from bert_core.course.tables import alongside
 from bert_core.course.significance import compared_table
 from bert_core.experiments import run_experiment
 from bert_core.experiments.exercises import exercise
@@ -46,10 +47,6 @@ committed = table("10").committed()  # the committed cpu runs of notebook 10, ev
 tokenizer = Tokenizer.from_pretrained("minilm-l6").with_max_length(64)
 sentences = data.load_task("sst", "dev", data.sample_data_dir())[:8]
 
-
-def rows(*names: str, mine: tuple = ()) -> dict:
-    """Committed rows by name, then this notebook's runs under their own names."""
-    return {**{name: committed[name] for name in names}, **{r.config.name: r for r in mine}}
 
 
 def sst_logits(adapters: str | None, up_std: float = 0.0) -> torch.Tensor:
@@ -144,10 +141,9 @@ frozen = [run_experiment(exercise(name, profile.name), progress=False)
           for name in ("adapters-frozen-1e-2", "adapters-frozen-1e-4")]
 
 # %%
-table_ = compared_table(rows("adapters-low-rank-top", "adapters-low-rank-top-frozen", mine=tuple(frozen)),
-                        "adapters-low-rank-top", learned=False)
-table_["trained parameters"] = [r.runs[min(r.runs)]["trainable_parameters"] for r in
-                                rows("adapters-low-rank-top", "adapters-low-rank-top-frozen", mine=tuple(frozen)).values()]
+shown = alongside(committed, "adapters-low-rank-top", "adapters-low-rank-top-frozen", mine=tuple(frozen))
+table_ = compared_table(shown, "adapters-low-rank-top", learned=False)
+table_["trained parameters"] = [r.runs[min(r.runs)]["trainable_parameters"] for r in shown.values()]
 table_
 
 # %% [markdown]
@@ -184,8 +180,8 @@ sizes = [run_experiment(exercise(name, profile.name), progress=False)
          for name in ("adapters-low-rank-48", "adapters-low-rank-204")]
 
 # %%
-compared_table(rows("sbert-heads-mean", "adapters-low-rank", mine=tuple(sizes)), "adapters-low-rank",
-               learned=False)
+shown = alongside(committed, "sbert-heads-mean", "adapters-low-rank", mine=tuple(sizes))
+compared_table(shown, "adapters-low-rank", learned=False)
 
 # %% [markdown]
 # Fine-tuned together with the encoder, the low-rank branches add 2 · d_m · d_s weights
