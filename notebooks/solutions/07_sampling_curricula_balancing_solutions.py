@@ -149,9 +149,10 @@ for name, kind in (("hybrid", Schedule), ("hybrid, unfrozen", UnfrozenHybrid)):
 # To compare in a run, the schedule has to reach the loop: a new `curriculum` name
 # (`"hybrid_unfrozen"`) in `bert_core.training.sampling.CURRICULA` and one line in
 # `Schedule.build_plan`, then a preset. What to expect: the sequential epoch ends on STS,
-# and with the encoder trained during it, the model forgets SST and Quora the way
-# `mean-sequential` does (exercise 4 shows who forgets); the frozen version cannot forget,
-# since only the heads move. The mixed epoch that follows repairs part of it.
+# and with the encoder trained during it, the model can forget SST and Quora as
+# `mean-sequential` can (exercise 4: at these caps, by less than the seed noise); the
+# frozen version cannot forget, since only the heads move, but its encoder also trains
+# half as many steps. The mixed epoch that follows repairs what the sequential one undid.
 #
 # ## 4. Sequential training in the reverse order
 
