@@ -180,7 +180,9 @@ def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResul
                         "Δ together - alone": f"{delta:+.3f} (1 seed)" if math.isnan(p)
                         else f"{delta:+.3f}{'*' if p < alpha else ''}"})
         rows[metric] = row
-    return pd.DataFrame(rows).T
+    frame = pd.DataFrame(rows).T
+    frame["Welch p"] = frame["Welch p"].astype(float)
+    return frame
 
 
 def _mean_text(values: Sequence[float]) -> str:

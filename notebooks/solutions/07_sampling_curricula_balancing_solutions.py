@@ -83,8 +83,8 @@ compared_table(shown, "mean-proportional", learned=False)
 # same 57 pairs. STS falls from 0.795 to 0.731 (one seed; the committed row's spread is
 # ± 0.009), and annealing wins back nothing (0.730): more batches of the same 57 pairs
 # carry no more information. That r stays at 0.73 on 57 pairs is the checkpoint's doing
-# (its zero-shot r on these dev pairs is 0.834). SST and Quora move by -0.015 to -0.02,
-# one seed against spreads of ± 0.007-0.014: not a finding. Stickland and Murray saw
+# (its zero-shot r on these dev pairs is 0.834). SST and Quora move by -0.007 to -0.022,
+# one seed against spreads of ± 0.007-0.016: not a finding. Stickland and Murray saw
 # annealing help at a ratio of 150 with a task that had to be learned from its data; here
 # the small task is one the encoder already knows.
 #
@@ -116,12 +116,12 @@ compared_table(alongside(committed, "mean-imbalanced", "mean-dwa", mine=(dwa5,))
 
 # %% [markdown]
 # With 5 steps a round, each round's mean loss is an average of five noisy batch losses,
-# and the ratio of two such averages jumps from round to round: the weights swing
-# several times more than with rounds of 25 (the table of standard deviations). DWA then
-# reweighs noise, not the tasks' learning speeds. The scores stay where `mean-dwa` and the
-# plain sum are, within a seed's spread: at this budget no weighting of the three losses
-# has moved a score beyond the noise (notebook 07's table), and a noisier one does not
-# either.
+# and the ratio of two such averages jumps from round to round: the weights' standard
+# deviation over the run is 1.5 to 2 times that of rounds of 25 (the table). DWA then
+# reweighs noise more than the tasks' learning speeds. The scores stay where `mean-dwa`
+# and the plain sum are, within a seed's spread (overall 0.713 against 0.716 ± 0.008):
+# at this budget no weighting of the three losses has moved a score beyond the noise
+# (notebook 07's table), and a noisier one does not either.
 #
 # ## 3. The hybrid curriculum without freezing
 #
