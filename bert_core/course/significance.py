@@ -166,17 +166,17 @@ def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResul
     its own), the difference together - alone with Welch's star (``+0.012*``; ``(1 seed)``
     where a side has one seed) and the two-sided p-value. A task without an ``alone`` run
     has empty cells."""
-    mine = together.seed_metrics()
     rows = {}
     for task in together.config.tasks:
         metric = METRIC_NAMES[task]
-        a = [row[metric] for row in mine.values()]
-        row = {"together": _mean_text(a), "alone": "", "Δ together - alone": "", "Welch p": math.nan}
+        a = [row[metric] for row in together.seed_metrics().values()]
+        row = {"together": _mean_text(together.summary()[metric]), "alone": "", "Δ together - alone": "",
+               "Welch p": math.nan}
         other = alone.get(task)
         if other is not None:
             b = [values[metric] for values in other.seed_metrics().values()]
             delta, p = sum(a) / len(a) - sum(b) / len(b), welch_p(a, b)
-            row.update({"alone": _mean_text(b), "Welch p": p,
+            row.update({"alone": _mean_text(other.summary()[metric]), "Welch p": p,
                         "Δ together - alone": f"{delta:+.3f} (1 seed)" if math.isnan(p)
                         else f"{delta:+.3f}{'*' if p < alpha else ''}"})
         rows[metric] = row
@@ -185,9 +185,8 @@ def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResul
     return frame
 
 
-def _mean_text(values: Sequence[float]) -> str:
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{mean:.3f} (1 seed)"
-    std = math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1))
-    return f"{mean:.3f} ± {std:.3f} ({len(values)})"
+def _mean_text(summary: Mapping[str, float]) -> str:
+    """``mean ± std (n)`` of one metric of ``ExperimentResult.summary``; one seed has no spread."""
+    if summary["n"] < 2:
+        return f"{summary['mean']:.3f} (1 seed)"
+    return f"{summary['mean']:.3f} ± {summary['std']:.3f} ({summary['n']})"
