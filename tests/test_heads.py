@@ -12,7 +12,7 @@ from bert_core.training.loop import train_run
 
 C = 16
 PAIR_HEADS = [(kind, name) for kind in ("paraphrase", "similarity") for name in HEADS[kind]]
-SYMMETRIC = {"dot", "cosine", "cosine_fc"}
+SYMMETRIC = {"dot", "cosine", "scaled_cosine", "cosine_fc"}
 ZERO_TO_FIVE = {("similarity", "cosine"), ("similarity", "cosine_fc"), ("similarity", "cross_tanh")}
 
 
@@ -48,6 +48,15 @@ def test_cosine_similarity_head_by_hand():
     head = build_head("similarity", "cosine", 2, dropout=0.0)
     u, v = torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
     torch.testing.assert_close(head(u, v), torch.tensor([2.5, 0.0]))  # orthogonal, opposite
+
+
+def test_scaled_cosine_head_puts_an_unrelated_pair_at_zero():
+    """sentence-transformers' map: score 5 cos, so orthogonal vectors score 0 (the cosine
+    head's 2.5 (cos + 1) scores them 2.5 and needs cos = -1 for a 0)."""
+    head = build_head("similarity", "scaled_cosine", 2, dropout=0.3)
+    u, v = torch.tensor([[1.0, 0.0], [1.0, 0.0], [3.0, 4.0]]), torch.tensor([[0.0, 1.0], [2.0, 0.0], [4.0, 3.0]])
+    torch.testing.assert_close(head(u, v), torch.tensor([0.0, 5.0, 5.0 * 24 / 25]))
+    assert not list(head.parameters())
 
 
 def test_cosine_mix_starts_at_the_even_split():

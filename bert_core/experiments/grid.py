@@ -8,8 +8,10 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     table      notebook   what it compares                              baseline
     04         04         pretrain (frozen BERT) vs finetune, SST / CFIMDB   its task's pretrain row
     05         05         simultaneous vs round-robin; best and headline    multitask-baseline
+    05-alone   05         each task alone at the headline's budget          (none: one task a row)
     05-stall   05         why the baseline stalls: one change at a time      multitask-baseline
     06         06         pair encoding, heads, pooling, swap                multitask-baseline
+    06-sts     06         STS alone under three cosine heads                 sts-alone-cosine-fc
     07         07         samplers, curricula, loss balancing                imbalanced-simultaneous
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
@@ -150,13 +152,25 @@ GRID: tuple[Table, ...] = (
           against={"sst-finetune": "sst-pretrain", "cfimdb-finetune": "cfimdb-pretrain"}),
     Table("05", "05", "the reports' baseline, simultaneous against round-robin; the best configuration "
           "and the headline preset",
-          _seeds(["multitask-baseline", "multitask-round-robin", "cpu-best", "headline"], _THREE),
-          baseline="multitask-baseline"),
+          _seeds(["multitask-baseline", "multitask-round-robin", "cpu-best", "cpu-best-scaled-cosine",
+                  "headline", "headline-scaled-cosine"], _THREE),
+          baseline="multitask-baseline",
+          against={"cpu-best-scaled-cosine": "cpu-best", "headline-scaled-cosine": "headline"},
+          to_come=frozenset({"cpu-best-scaled-cosine", "headline-scaled-cosine"})),
+    Table("05-alone", "05", "each task alone under the headline's recipe and budget: the single-task "
+          "yardsticks of the one model", _seeds(["sst-alone-headline", "quora-alone-headline",
+                                                 "sts-alone-headline", "sts-alone-headline-scaled-cosine"], _THREE),
+          to_come=frozenset({"sst-alone-headline", "quora-alone-headline", "sts-alone-headline",
+                             "sts-alone-headline-scaled-cosine"})),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
           "at a time", MappingProxyType({stall_name(row): seeds for row, seeds in STALL_SEEDS.items()}),
           baseline="multitask-baseline", pinned=True, make=stall_config),
     Table("06", "06", "pair encoding, pair heads, pooling, the ranking loss and swap augmentation",
           _seeds(_PAIRS, _THREE), baseline="multitask-baseline"),
+    Table("06-sts", "06", "STS alone under three cosine heads, against the checkpoint's zero-shot r",
+          _seeds(["sts-alone-cosine-fc", "sts-alone-cosine", "sts-alone-scaled-cosine"], _THREE),
+          baseline="sts-alone-cosine-fc", to_come=frozenset({"sts-alone-cosine-fc", "sts-alone-cosine",
+                                                            "sts-alone-scaled-cosine"})),
     Table("07", "07", "samplers and Quora's share (the data's ratio), on the reports' baseline and on "
           "report 003's model; report 003's balancing and curricula",
           _seeds(_SAMPLERS + _REPORT_003[:1] + _MEAN_SAMPLERS + _REPORT_003[1:], _THREE),

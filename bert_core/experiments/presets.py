@@ -121,6 +121,18 @@ PRESETS: dict[str, dict[str, Any]] = {
     "sst-alone-headline": {**_HEADLINE, "tasks": ("sst",), "predict_test": False},
     "quora-alone-headline": {**_HEADLINE, "tasks": ("quora",), "predict_test": False},
     "sts-alone-headline": {**_HEADLINE, "tasks": ("sts",), "predict_test": False},
+    # notebook 06, section 7: why fine-tuning lands STS below the checkpoint's zero-shot r.
+    # STS alone under cpu-best's recipe with each cosine head: the cosine of two learned
+    # layers (cpu-best's), SBERT's 2.5 (cos + 1) and sentence-transformers' 5 cos ...
+    "sts-alone-cosine-fc": {**_CPU_BEST, "tasks": ("sts",)},
+    "sts-alone-cosine": {**_CPU_BEST, "tasks": ("sts",), "heads": {"similarity": "cosine"}},
+    "sts-alone-scaled-cosine": {**_CPU_BEST, "tasks": ("sts",), "heads": {"similarity": "scaled_cosine"}},
+    # ... and the fix in the multitask recipe, at the cpu caps and at the headline's budget,
+    # with its STS yardstick (SST's and Quora's are the ones above: their heads are unchanged)
+    "cpu-best-scaled-cosine": {**_CPU_BEST, "heads": {"similarity": "scaled_cosine"}},
+    "headline-scaled-cosine": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"}},
+    "sts-alone-headline-scaled-cosine": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"},
+                                         "tasks": ("sts",), "predict_test": False},
     # notebook 11: the model analysed and submitted. Under the rule of course.selection (one-
     # sided Welch against cpu-best with Holm's correction over every multitask row) no row
     # beats the recipe, so the final model is the headline's, under its own name so that its

@@ -14,6 +14,9 @@ Heads from the reports (notebook 06), for a pair (u, v):
                                                                   Methods" (its baseline)
     cosine       similarity: 2.5 (cos(u, v) + 1) ∈ [0, 5];        same report, after SBERT
                  paraphrase: a · cos(u, v) + b
+    scaled_cosine  similarity: 5 cos(u, v): cos regressed onto       sentence-transformers' STS
+                 score / 5, so an unrelated pair (score 0) sits    recipe (Reimers and
+                 at cos 0, where the checkpoint already puts it    Gurevych 2019)
     cosine_fc    5 · ReLU(cos(f(u), f(v))) ∈ [0, 5], f two         "Multi-BERT: Projected
                  linear layers with a ReLU between                Attention"
     cosine_mix   α · linear([u; v]) + (1 - α) · 2.5 (cos + 1),     "Maximizing MinBert"
@@ -52,6 +55,7 @@ __all__ = [
     "SiamesePairHead",
     "DotPairHead",
     "CosinePairHead",
+    "ScaledCosineHead",
     "CosineFCHead",
     "CosineMixHead",
     "MLPSentimentHead",
@@ -132,6 +136,23 @@ class CosinePairHead(nn.Module):
     def forward(self, u: Tensor, v: Tensor) -> Tensor:
         cos = nn.functional.cosine_similarity(u, v, dim=-1)
         return 2.5 * (cos + 1) if self.scaled else self.scale * cos + self.bias
+
+
+class ScaledCosineHead(nn.Module):
+    """``5 cos(u, v)``: the cosine regressed onto score / 5, as sentence-transformers' STS
+    recipe does (its ``CosineSimilarityLoss``: MSE between cos and the label scaled to
+    [0, 1]; here the MSE is on the 0-5 scale, 25 times that loss). Symmetric, no parameters.
+
+    Against ``cosine``'s 2.5 (cos + 1): a pair scored 0 asks for cos = 0 here, and for
+    cos = -1 there, a geometry no sentence encoder trained on natural text has (unrelated
+    sentences sit near cos 0), so ``cosine`` spends its updates pulling unrelated pairs
+    apart. Notebook 06 measures the difference."""
+
+    def __init__(self, hidden_size: int, dropout: float):
+        super().__init__()
+
+    def forward(self, u: Tensor, v: Tensor) -> Tensor:
+        return 5.0 * nn.functional.cosine_similarity(u, v, dim=-1)
 
 
 class CosineFCHead(nn.Module):
@@ -251,7 +272,8 @@ HEADS: dict[str, dict[str, type[nn.Module]]] = {
                    "cosine": CosinePairHead, "mlp": MLPPairHead,
                    "cross_linear": CrossLinearHead, "cross_mlp": CrossMLPHead},
     "similarity": {"concat": ConcatPairHead, "siamese": SiamesePairHead, "dot": DotPairHead,
-                   "cosine": CosinePairHead, "cosine_fc": CosineFCHead, "cosine_mix": CosineMixHead,
+                   "cosine": CosinePairHead, "scaled_cosine": ScaledCosineHead,
+                   "cosine_fc": CosineFCHead, "cosine_mix": CosineMixHead,
                    "mlp": MLPPairHead,
                    "cross_linear": CrossLinearHead, "cross_tanh": CrossTanhHead, "cross_mlp": CrossMLPHead},
 }
