@@ -7,7 +7,9 @@ from the row's baseline (the table's, or the row's own: SMART on a model against
 model without it), starred where Welch's t-test over the seeds gives p < 0.05
 (``significance.versus_baseline``), "(1 seed)" where a side has a single seed and no test
 is possible. "learned" counts the seeds whose SST and Quora accuracies clear the dev
-subset's majority class (``significance.learned_table``). The notebooks show this table
+subset's majority class (``significance.learned_table``). A table with an STS column ends
+with the checkpoint's zero-shot r on the same dev pairs (``zero_shot.reference_rows``): the
+score fine-tuning has to beat. The notebooks show this table
 for their grid tables; the results page (docs/results.md) is the same table in markdown
 (``course.readme``).
 """
@@ -20,6 +22,7 @@ import pandas as pd
 
 from bert_core.course.significance import learned_table, versus_baseline
 from bert_core.course.tables import METRICS, results_table
+from bert_core.course.zero_shot import reference_rows
 from bert_core.experiments.grid import Table
 from bert_core.experiments.result import ExperimentResult
 
@@ -33,7 +36,8 @@ def comparison_table(table: Table,
     """The rows of ``table`` that have runs (``results``: the committed ``cpu`` ones by
     default; when none has, its rows with "none committed yet"), with Δ and star in each
     metric cell, the row's baseline (``against``) where a table compares rows with
-    different baselines, the majority check, seconds and memory."""
+    different baselines, the majority check, seconds and memory; then the zero-shot STS
+    row(s) where the table has an STS column."""
     results = table.committed() if results is None else results
     present = {name: r for name, r in results.items() if r is not None}
     if not present:  # the rows, so that the table says what is still to come
@@ -54,4 +58,9 @@ def comparison_table(table: Table,
     learned = learned_table(present)
     if len(learned.columns):
         frame["learned (SST, Quora)"] = [", ".join(v for v in learned.loc[name] if v) for name in frame.index]
-    return frame[[c for c in frame.columns if c not in RESOURCES] + RESOURCES]
+    frame = frame[[c for c in frame.columns if c not in RESOURCES] + RESOURCES]
+    if "sts_corr" in frame.columns:
+        for label, r in reference_rows(present).items():
+            frame.loc[label] = ""
+            frame.at[label, "sts_corr"] = f"{r:.3f}"
+    return frame

@@ -44,7 +44,9 @@ LEGEND = (
     "side has a single seed (no test). A difference without a star is inside the seed noise. "
     "*learned*: the seeds whose SST / Quora accuracy clears the dev subset's majority class "
     "by more than 0.01; a row at the majority class has not learned that task, and comparing "
-    "it tests nothing. The notebooks put each table beside the reports' published numbers."
+    "it tests nothing. A table with an STS column ends with the checkpoint's zero-shot r on "
+    "the same dev pairs (the cosine of its mean-pooled vectors, no training): the score "
+    "fine-tuning has to beat. The notebooks put each table beside the reports' published numbers."
 )
 
 
