@@ -6,7 +6,7 @@ wherever it appears and a notebook cell stays one call long.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,14 +89,23 @@ def plot_attention(
     return fig
 
 
-def plot_similarity_scatter(gold: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
-    """Gold STS score against each method's cosine similarity."""
+def plot_similarity_scatter(gold: np.ndarray | Mapping[str, np.ndarray], predictions: dict[str, np.ndarray],
+                            lines: Mapping[str, tuple[float, float]] | None = None) -> Figure:
+    """Gold STS score against each method's cosine similarity (``gold``: one array for all
+    panels, or one per label), with each of ``lines`` (label -> (a, b): cos = a·gold + b,
+    the cosine a head asks for) dashed on every panel."""
     fig, axes = plt.subplots(1, len(predictions), figsize=(4.5 * len(predictions), 3.6), sharey=True)
+    xs = np.linspace(0, 5, 2)
     for ax, (label, pred) in zip(np.atleast_1d(axes), predictions.items()):
-        ax.scatter(gold, pred, s=8, alpha=0.5)
-        r = np.corrcoef(gold, pred)[0, 1]
+        y = gold[label] if isinstance(gold, Mapping) else gold
+        ax.scatter(y, pred, s=8, alpha=0.5)
+        r = np.corrcoef(y, pred)[0, 1]
         ax.set_title(f"{label}: Pearson r = {r:.3f}")
         ax.set_xlabel("gold similarity (0-5)")
+        for i, (name, (a, b)) in enumerate((lines or {}).items()):
+            ax.plot(xs, a * xs + b, linestyle="--", color=f"C{i + 1}", label=name)
+        if lines:
+            ax.legend(fontsize=7, loc="lower right")
     np.atleast_1d(axes)[0].set_ylabel("cosine similarity")
     fig.tight_layout()
     return fig

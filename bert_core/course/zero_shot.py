@@ -12,6 +12,7 @@ on the same dev pairs as the runs beside it: all 863 for runs with ``dev_limit=N
 headline budget), the fixed 600 of the cpu caps otherwise (``datasets.fixed_subset``).
 
     python -m bert_core.course.zero_shot      computes both, stores results/cpu/zero_shot_sts.json
+                                              (with each dev pair's cosine, for notebook 06)
 """
 
 from __future__ import annotations
@@ -33,23 +34,38 @@ from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.datasets import fixed_subset
 
-__all__ = ["ARTEFACT", "zero_shot_pearson", "stored_zero_shot", "reference_rows", "main"]
+__all__ = ["ARTEFACT", "zero_shot_cosines", "zero_shot_pearson", "stored_zero_shot", "stored_pairs", "reference_rows", "main"]
 
 ARTEFACT = "zero_shot_sts"
 LABEL = "zero-shot: the checkpoint, no training"
 
 
-def zero_shot_pearson(checkpoint: str, pairs: Sequence[Example], pooling: str = "mean",
-                      max_length: int = 128, device: torch.device | str = "cpu") -> float:
-    """Pearson r between the cosine of the checkpoint's pooled sentence vectors and the
-    gold scores of ``pairs`` (STS examples), no training."""
+def zero_shot_cosines(checkpoint: str, pairs: Sequence[Example], pooling: str = "mean",
+                      max_length: int = 128, device: torch.device | str = "cpu") -> np.ndarray:
+    """The cosine of the checkpoint's pooled sentence vectors for each of ``pairs``, no training."""
     encoder = MultitaskBERT.from_pretrained(checkpoint).bert.to(device)
     tokenizer = Tokenizer.from_pretrained(checkpoint).with_max_length(max_length)
     with torch.inference_mode():
         u = sentence_embeddings(encoder, tokenizer, [p.sentence1 for p in pairs], pooling, device=device)
         v = sentence_embeddings(encoder, tokenizer, [p.sentence2 for p in pairs], pooling, device=device)
-    cosine = torch.nn.functional.cosine_similarity(u, v).numpy()
+    return torch.nn.functional.cosine_similarity(u, v).numpy()
+
+
+def zero_shot_pearson(checkpoint: str, pairs: Sequence[Example], pooling: str = "mean",
+                      max_length: int = 128, device: torch.device | str = "cpu") -> float:
+    """Pearson r between ``zero_shot_cosines`` and the gold scores of ``pairs`` (STS examples)."""
+    cosine = zero_shot_cosines(checkpoint, pairs, pooling, max_length, device)
     return float(np.corrcoef(cosine, [p.label for p in pairs])[0, 1])
+
+
+def stored_pairs(profile: str = "cpu") -> dict[str, np.ndarray]:
+    """The committed per-pair zero-shot cosines of the whole STS dev set: ``ids``, ``gold``
+    and ``cosine`` arrays (empty when nobody has computed them in ``profile``)."""
+    stored = load_artefact(profile, ARTEFACT)
+    if stored is None:
+        return {}
+    pairs = stored["payload"]["pairs"]
+    return {"ids": np.array(pairs["ids"]), "gold": np.array(pairs["gold"]), "cosine": np.array(pairs["cosine"])}
 
 
 def stored_zero_shot(profile: str = "cpu") -> dict[int, float]:
@@ -90,10 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     subsets = {len(dev): dev}
     if limit is not None and limit < len(dev):
         subsets[limit] = fixed_subset(dev, limit, "sts", "dev")
-    pearson = {n: zero_shot_pearson(profile.checkpoint, pairs, max_length=profile.caps.get("max_length", 128))
+    cosine = zero_shot_cosines(profile.checkpoint, dev, max_length=profile.caps.get("max_length", 128))
+    by_id = dict(zip([p.id for p in dev], cosine))
+    pearson = {n: float(np.corrcoef([by_id[p.id] for p in pairs], [p.label for p in pairs])[0, 1])
                for n, pairs in subsets.items()}
-    save_artefact(profile.name, ARTEFACT, {"checkpoint": profile.checkpoint, "pooling": "mean",
-                                           "pearson_by_pairs": {str(n): r for n, r in pearson.items()}})
+    save_artefact(profile.name, ARTEFACT, {
+        "checkpoint": profile.checkpoint, "pooling": "mean",
+        "pearson_by_pairs": {str(n): r for n, r in pearson.items()},
+        "pairs": {"ids": [p.id for p in dev], "gold": [p.label for p in dev], "cosine": [float(c) for c in cosine]}})
     for n, r in pearson.items():
         print(f"zero-shot STS dev r on {n} pairs: {r:.3f}")
     return 0
