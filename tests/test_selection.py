@@ -1,15 +1,19 @@
-"""The final model's rule: one-sided Welch against the reference, Holm's correction."""
+"""The final model's rule: the screen at the cpu caps, the leads' twins at the headline's budget, Holm."""
 
 from __future__ import annotations
 
 import pytest
 
 from bert_core.course.selection import (
+    HEADLINE,
     REFERENCE,
     candidate_results,
     chosen_recipe,
+    final_choice,
     holm_ahead,
+    leads,
     selection_table,
+    twin,
 )
 from bert_core.course.significance import welch_p
 from bert_core.experiments import ExperimentResult, make_config
@@ -53,3 +57,33 @@ def test_the_committed_candidates_leave_out_other_scales():
     names = set(candidate_results())
     assert REFERENCE in names and len(names) > 30
     assert not names & {"headline", "final", "sst-finetune", "stall-recipe"}
+
+
+def test_each_notebook_sends_its_best_lead_and_only_rows_ahead():
+    results = {REFERENCE: _result(REFERENCE, [0.40, 0.41, 0.42]),
+               "adapters-pal": _result("adapters-pal", [0.60, 0.61, 0.62]),  # notebook 10
+               "adapters-low-rank": _result("adapters-low-rank", [0.63, 0.64, 0.65]),  # 10, better
+               "mean-proportional": _result("mean-proportional", [0.405, 0.415, 0.42]),  # 07, noise
+               "smart": _result("smart", [0.50, 0.51, 0.52])}  # 08
+    screen = selection_table(results, metric="sst_acc")
+    assert leads(screen, metric="sst_acc") == {"08": "smart", "10": "adapters-low-rank"}
+
+
+def test_every_lead_has_a_twin_at_the_headline_budget_and_table_11_holds_them():
+    from bert_core.experiments.grid import table
+    from bert_core.experiments.presets import HEADLINE_BUDGET, PRESETS
+
+    current = leads(selection_table(candidate_results()))
+    for name in current.values():
+        assert PRESETS[twin(name)] == {**PRESETS[name], **HEADLINE_BUDGET}
+    assert twin(REFERENCE) == HEADLINE and PRESETS[HEADLINE] == {**PRESETS[REFERENCE], **HEADLINE_BUDGET}
+    assert table("11").names == [HEADLINE, *(twin(name) for name in current.values())]
+    with pytest.raises(KeyError, match="no preset at the headline's budget"):
+        twin("smart")
+
+
+def test_the_rule_has_no_answer_while_twins_are_missing():
+    stage_two, chosen, missing = final_choice()
+    trained = set(stage_two.index) | {HEADLINE}
+    assert (chosen is None) == bool(missing)
+    assert not trained & set(missing)

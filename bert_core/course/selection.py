@@ -1,23 +1,31 @@
-"""Choosing the final model by a rule stated before looking: every recipe of the tables
-against the headline recipe, corrected for how many were compared (notebook 11).
+"""Choosing the final model by a rule stated before looking: screen every recipe of the
+tables at the cpu caps, then confirm the leads at the headline's budget (notebook 11).
 
-The final model (``final``) trains the headline recipe on all the offline data; at the cpu
-scale that recipe is the row ``cpu-best``. Every other multitask row of the grid tables
-trained at the same caps is a candidate to replace it. For each candidate c with per-seed
-overall dev scores a and ``cpu-best``'s b, Welch's t-test (``significance.welch_p``) gives a
-two-sided p; the one-sided p that c is *ahead* is p/2 when mean(a) > mean(b), else 1 - p/2.
+The final model (``final``) trains the headline recipe on all the offline data unless a
+lead is confirmed; at the cpu scale that recipe is the row ``cpu-best``, at the headline's
+budget the row ``headline``. For a row c with per-seed overall dev scores a and its
+reference's b, Welch's t-test (``significance.welch_p``) gives a two-sided p; the
+one-sided p that c is *ahead* is p/2 when mean(a) > mean(b), else 1 - p/2.
 
-With m candidates each tested at α = 0.05, about 0.05·m of them look ahead by chance alone
-(m is about 50 here). Holm's step-down procedure (Holm 1979) keeps the chance of any false
-"ahead" at α: sort the one-sided p ascending, p_(1) ≤ ... ≤ p_(m); candidate (i) is ahead
-while p_(j) ≤ α / (m - j + 1) for every j ≤ i, and the first failure stops the procedure.
+**Stage 1, the screen** (cpu caps, cheap, many rows): every multitask row of the grid
+trained at the cpu caps (``candidate_results``) against ``cpu-best``. A row ahead at an
+uncorrected p < α is a lead; a notebook's rows are variations of one idea, so each
+notebook sends at most one lead on: its ahead row with the best mean (``leads``). A screen
+tolerates false leads: with about fifty rows at α = 0.05, two or three lead by chance.
 
-**The rule**: the final recipe is the candidate ahead of ``cpu-best`` by Holm's procedure
-with the largest mean overall score; if none is, the headline recipe stays. A candidate
-ahead at an uncorrected p < α is a lead worth more seeds, not a reason to switch.
+**Stage 2, the confirmation** (the headline's budget, its own runs): each lead is trained
+as its *twin* (``twin``: the row's preset under ``presets.HEADLINE_BUDGET``, three seeds,
+full dev sets) and compared with ``headline``. With k leads each tested at α, Holm's
+step-down procedure (Holm 1979) keeps the chance of any false "ahead" at α: sort the
+one-sided p ascending, p_(1) ≤ ... ≤ p_(k); lead (i) is confirmed while p_(j) ≤
+α / (k - j + 1) for every j ≤ i, and the first failure stops the procedure.
 
-Rows that are not candidates: the single-task tables (04), the pinned stall ablation (its
-small caps), and ``headline``/``final`` themselves (all the data, another scale).
+**The rule**: the final recipe is the confirmed twin with the best mean overall score; if
+none is confirmed, the headline recipe stays. Until every lead's twin is trained the rule
+has no answer (``final_choice`` says which twins are missing).
+
+Rows that are not screened: single-task rows (04, 05-alone, 06-sts), the pinned stall
+ablation (its small caps), and the rows at the headline's budget (another scale).
 """
 
 from __future__ import annotations
@@ -28,26 +36,67 @@ import pandas as pd
 
 from bert_core.course.significance import ALPHA, welch_p
 from bert_core.experiments.grid import GRID
+from bert_core.experiments.presets import PRESETS, preset
 from bert_core.experiments.result import ExperimentResult
 from bert_core.experiments.store import load_results
+from bert_core.training.config import ExperimentConfig
 
-__all__ = ["REFERENCE", "candidate_results", "holm_ahead", "selection_table", "chosen_recipe"]
+__all__ = ["REFERENCE", "HEADLINE", "candidate_results", "holm_ahead", "selection_table", "chosen_recipe",
+           "leads", "twin", "confirmation_results", "final_choice"]
 
 REFERENCE = "cpu-best"  # the headline recipe at the cpu caps
-NOT_CANDIDATES = frozenset({"headline", "final"})
+HEADLINE = "headline"  # the same recipe at the headline's budget
+_TWINS = {REFERENCE: HEADLINE, "cpu-best-scaled-cosine": "headline-scaled-cosine"}
+_THREE_TASKS = set(ExperimentConfig.__dataclass_fields__["tasks"].default)
 
 
 def candidate_results(profile: str = "cpu") -> dict[str, ExperimentResult]:
-    """The committed runs of every multitask row of the grid tables (single-task and pinned
-    tables left out), ``REFERENCE`` included, by name, each once."""
+    """The committed runs of every multitask row of the grid tables trained at the cpu caps
+    (single-task rows, pinned tables and rows at the headline's budget left out),
+    ``REFERENCE`` included, by name, each once."""
     configs = {}
     for table in GRID:
-        if table.key == "04" or table.pinned:
+        if table.pinned:
             continue
         for config in table.configs(profile):
-            if config.name not in NOT_CANDIDATES:
+            if set(config.tasks) == _THREE_TASKS and config.dev_limit is not None:
                 configs.setdefault(config.name, config)
     return {name: r for name, r in load_results(list(configs.values()), profile).items() if r is not None}
+
+
+def _notebook(name: str) -> str:
+    return next(t.notebook for t in GRID if name in t.seeds)
+
+
+def leads(screen: pd.DataFrame, alpha: float = ALPHA, metric: str = "overall") -> dict[str, str]:
+    """Stage 1: per notebook, its row ahead of the reference at an uncorrected one-sided
+    p < ``alpha`` with the best mean ``metric`` (``screen``: a ``selection_table``), by
+    notebook."""
+    ahead = screen[screen["p (ahead)"] < alpha]
+    chosen: dict[str, str] = {}
+    for name in ahead.sort_values(metric, ascending=False).index:
+        chosen.setdefault(_notebook(str(name)), str(name))
+    return dict(sorted(chosen.items()))
+
+
+def twin(name: str) -> str:
+    """The preset that trains row ``name`` at the headline's budget (``HEADLINE_BUDGET``)."""
+    twin_name = _TWINS.get(name, f"{name}-headline")
+    if twin_name not in PRESETS:
+        raise KeyError(f"lead {name!r} has no preset at the headline's budget; add "
+                       f"PRESETS[{twin_name!r}] = {{**PRESETS[{name!r}], **HEADLINE_BUDGET}} in "
+                       "bert_core/experiments/presets.py")
+    return twin_name
+
+
+def confirmation_results(lead_names: list[str], profile: str = "cpu"
+                         ) -> tuple[dict[str, ExperimentResult], list[str]]:
+    """Stage 2's committed runs: ``HEADLINE`` and each lead's twin, by twin name, and the
+    twins with no committed runs yet."""
+    names = [HEADLINE, *(twin(name) for name in lead_names)]
+    loaded = load_results([preset(name, profile) for name in names], profile)
+    return ({name: r for name, r in loaded.items() if r is not None},
+            [name for name, r in loaded.items() if r is None])
 
 
 def holm_ahead(p_values: Mapping[str, float], alpha: float = ALPHA) -> dict[str, tuple[float, bool]]:
@@ -84,14 +133,27 @@ def selection_table(results: Mapping[str, ExperimentResult], reference: str = RE
         row["Holm threshold"] = holm[name][0]
         row[f"ahead at p < {alpha}"] = p_ahead[name] < alpha
         row["ahead by Holm"] = holm[name][1]
-    frame = pd.DataFrame.from_dict(rows, orient="index")
+    columns = ["seeds", metric, "Δ", "p (ahead)", "Holm threshold", f"ahead at p < {alpha}", "ahead by Holm"]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     frame = frame.sort_values(["p (ahead)", "Δ"], ascending=[True, False])
     frame.index.name = f"against {reference}"
     return frame
 
 
+def final_choice(profile: str = "cpu") -> tuple[pd.DataFrame, str | None, list[str]]:
+    """The whole rule on the committed runs: stage 2's table (each twin against
+    ``HEADLINE``), the final recipe (a twin's name, or ``HEADLINE``; None while twins are
+    missing) and the missing twins."""
+    screen = selection_table(candidate_results(profile))
+    confirmed, missing = confirmation_results(list(leads(screen).values()), profile)
+    table = selection_table(confirmed, reference=HEADLINE)
+    if missing:
+        return table, None, missing
+    return table, chosen_recipe(table) or HEADLINE, []
+
+
 def chosen_recipe(table: pd.DataFrame, metric: str = "overall") -> str | None:
-    """The rule: the candidate ahead by Holm with the best mean ``metric``; None (the
-    headline recipe stays) when no candidate is."""
+    """The candidate ahead by Holm with the best mean ``metric``; None when no candidate
+    is (in stage 2: the headline recipe stays)."""
     ahead = table[table["ahead by Holm"]]
     return None if ahead.empty else str(ahead[metric].idxmax())
