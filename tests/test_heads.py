@@ -54,7 +54,8 @@ def test_scaled_cosine_head_puts_an_unrelated_pair_at_zero():
     """sentence-transformers' map: score 5 cos, so orthogonal vectors score 0 (the cosine
     head's 2.5 (cos + 1) scores them 2.5 and needs cos = -1 for a 0)."""
     head = build_head("similarity", "scaled_cosine", 2, dropout=0.3)
-    u, v = torch.tensor([[1.0, 0.0], [1.0, 0.0], [3.0, 4.0]]), torch.tensor([[0.0, 1.0], [2.0, 0.0], [4.0, 3.0]])
+    u = torch.tensor([[1.0, 0.0], [1.0, 0.0], [3.0, 4.0]])
+    v = torch.tensor([[0.0, 1.0], [2.0, 0.0], [4.0, 3.0]])
     torch.testing.assert_close(head(u, v), torch.tensor([0.0, 5.0, 5.0 * 24 / 25]))
     assert not list(head.parameters())
 

@@ -148,6 +148,18 @@ def test_task_by_task_sets_each_task_beside_its_single_task_run():
     assert task_by_task(together, {}).loc["sst_acc", "alone"] == ""
 
 
+def test_task_by_task_adds_a_library_yardstick_by_task():
+    together = _result("together", [0.44, 0.45, 0.43], [0.80, 0.79, 0.81], LABELS)
+    table = task_by_task(together, {}, library={"sst": [0.42, 0.43, 0.44]}, library_name="transformers")
+    assert table.loc["sst_acc", "transformers"] == "0.430 ± 0.010 (3)"
+    assert table.loc["sst_acc", "Δ together - transformers"] == "+0.010"
+    assert table.loc["sst_acc", "Welch p, transformers"] == pytest.approx(
+        welch_p([0.44, 0.45, 0.43], [0.42, 0.43, 0.44]))
+    assert table.loc["para_acc", "transformers"] == ""  # no benchmark run for Quora
+    one = task_by_task(together, {}, library={"quora": [0.70]}, library_name="transformers")
+    assert one.loc["para_acc", "Δ together - transformers"] == "+0.100 (1 seed)"
+
+
 def test_detectable_difference_is_where_welch_p_crosses_alpha():
     a = [0.40, 0.42, 0.44]  # std 0.02
     b = [0.40, 0.41, 0.42]  # std 0.01

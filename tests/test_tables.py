@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bert_core.experiments import (
     ExperimentResult,
     make_config,
@@ -70,3 +72,13 @@ def test_alongside_puts_committed_rows_in_order_then_ones_own():
     committed = {"a": made["a"], "b": made["b"], "missing": None}
     rows = alongside(committed, "b", "missing", "a", mine=(made["c"],))
     assert list(rows) == ["b", "missing", "a", "c"] and rows["c"] is made["c"] and rows["missing"] is None
+
+
+def test_transformers_yardsticks_reads_the_benchmarks_record(tmp_path):
+    from bert_core.course.tables import transformers_yardsticks
+
+    record = tmp_path / "bench.json"
+    record.write_text(json.dumps({"runs": {"sst": {"1": {"accuracy": 0.41}, "0": {"accuracy": 0.40}},
+                                           "sts": {"0": {"pearson": 0.85}}}}))
+    assert transformers_yardsticks(record) == {"sst": [0.40, 0.41], "sts": [0.85]}
+    assert transformers_yardsticks(tmp_path / "none.json") == {}

@@ -160,12 +160,14 @@ def compared_table(results: Mapping[str, ExperimentResult | None], baseline: str
 
 
 def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResult | None],
-                 alpha: float = ALPHA) -> pd.DataFrame:
+                 alpha: float = ALPHA, library: Mapping[str, Sequence[float]] | None = None,
+                 library_name: str = "library") -> pd.DataFrame:
     """Does training the tasks together help each? Per task of ``together`` (a multitask
     result): its dev score over seeds, the score of ``alone[task]`` (the same task trained on
     its own), the difference together - alone with Welch's star (``+0.012*``; ``(1 seed)``
-    where a side has one seed) and the two-sided p-value. A task without an ``alone`` run
-    has empty cells."""
+    where a side has one seed) and the two-sided p-value. ``library`` adds a second
+    yardstick, per task the seeds' scores of another tool (a benchmark's), as two more
+    columns named after ``library_name``. A task without a yardstick has empty cells."""
     rows = {}
     for task in together.config.tasks:
         metric = METRIC_NAMES[task]
@@ -175,14 +177,30 @@ def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResul
         other = alone.get(task)
         if other is not None:
             b = [values[metric] for values in other.seed_metrics().values()]
-            delta, p = sum(a) / len(a) - sum(b) / len(b), welch_p(a, b)
-            row.update({"alone": _mean_text(other.summary()[metric]), "Welch p": p,
-                        "Δ together - alone": f"{delta:+.3f} (1 seed)" if math.isnan(p)
-                        else f"{delta:+.3f}{'*' if p < alpha else ''}"})
+            row.update({"alone": _mean_text(other.summary()[metric]), **_difference(a, b, "alone", alpha)})
+        if library is not None:
+            row.update({library_name: "", f"Δ together - {library_name}": "",
+                        f"Welch p, {library_name}": math.nan})
+            c = list(library.get(task, ()))
+            if c:
+                mean = sum(c) / len(c)
+                spread = (sum((x - mean) ** 2 for x in c) / (len(c) - 1)) ** 0.5 if len(c) > 1 else 0.0
+                difference = _difference(a, c, library_name, alpha)
+                row.update({library_name: _mean_text({"mean": mean, "std": spread, "n": len(c)}),
+                            f"Δ together - {library_name}": difference[f"Δ together - {library_name}"],
+                            f"Welch p, {library_name}": difference["Welch p"]})
         rows[metric] = row
     frame = pd.DataFrame(rows).T
-    frame["Welch p"] = frame["Welch p"].astype(float)
+    for column in [c for c in frame.columns if c.startswith("Welch p")]:
+        frame[column] = frame[column].astype(float)
     return frame
+
+
+def _difference(a: Sequence[float], b: Sequence[float], name: str, alpha: float) -> dict[str, object]:
+    """``Δ together - <name>`` (mean a - mean b, starred at Welch p < alpha) and its ``Welch p``."""
+    delta, p = sum(a) / len(a) - sum(b) / len(b), welch_p(a, b)
+    return {"Welch p": p, f"Δ together - {name}": f"{delta:+.3f} (1 seed)" if math.isnan(p)
+            else f"{delta:+.3f}{'*' if p < alpha else ''}"}
 
 
 def _mean_text(summary: Mapping[str, float]) -> str:

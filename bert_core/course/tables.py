@@ -10,7 +10,9 @@ so that the table says so.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,7 +23,7 @@ from bert_core.training.config import ExperimentConfig
 
 __all__ = ["REPORTS", "published_results", "published_rows", "results_table", "ours", "settings_table",
            "side_by_side", "provenance_line", "results_to_show", "conflict_rates",
-           "penalty_means", "alongside"]
+           "penalty_means", "alongside", "TRANSFORMERS_YARDSTICKS", "transformers_yardsticks"]
 
 REPORTS = {
     "000_35687e33e67d2868": "Maximizing MinBert",
@@ -31,6 +33,8 @@ REPORTS = {
     "004_7350a484433b0d64": "SMART Surgery",
 }
 METRICS = (*METRIC_NAMES.values(), "overall")
+# benchmarks/bench_transformers_yardsticks.py's record: each task fine-tuned alone with transformers' defaults
+TRANSFORMERS_YARDSTICKS = PROJECT_ROOT / "benchmarks" / "results" / "bench_transformers_yardsticks.json"
 
 
 def published_results() -> pd.DataFrame:
@@ -168,3 +172,14 @@ def alongside(committed: Mapping[str, ExperimentResult | None], *names: str,
     """The rows of a comparison: the committed results named ``names`` (in that order), then
     runs of one's own (an exercise's) under their configs' names."""
     return {**{name: committed[name] for name in names}, **{r.config.name: r for r in mine}}
+
+
+def transformers_yardsticks(path: str | Path = TRANSFORMERS_YARDSTICKS) -> dict[str, list[float]]:
+    """Per task, the recorded seeds' dev scores of the transformers benchmark (accuracy for
+    SST and Quora, Pearson r for STS), in seed order; empty when it has not been run."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    runs = json.loads(path.read_text(encoding="utf-8")).get("runs", {})
+    return {task: [seeds[seed].get("accuracy", seeds[seed].get("pearson")) for seed in sorted(seeds, key=int)]
+            for task, seeds in runs.items()}

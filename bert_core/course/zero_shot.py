@@ -34,7 +34,8 @@ from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.datasets import fixed_subset
 
-__all__ = ["ARTEFACT", "zero_shot_cosines", "zero_shot_pearson", "stored_zero_shot", "stored_pairs", "reference_rows", "main"]
+__all__ = ["ARTEFACT", "zero_shot_cosines", "zero_shot_pearson", "stored_zero_shot", "stored_pairs",
+           "reference_rows", "main"]
 
 ARTEFACT = "zero_shot_sts"
 LABEL = "zero-shot: the checkpoint, no training"
@@ -65,7 +66,7 @@ def stored_pairs(profile: str = "cpu") -> dict[str, np.ndarray]:
     if stored is None:
         return {}
     pairs = stored["payload"]["pairs"]
-    return {"ids": np.array(pairs["ids"]), "gold": np.array(pairs["gold"]), "cosine": np.array(pairs["cosine"])}
+    return {key: np.array(pairs[key]) for key in ("ids", "gold", "cosine")}
 
 
 def stored_zero_shot(profile: str = "cpu") -> dict[int, float]:
@@ -113,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     save_artefact(profile.name, ARTEFACT, {
         "checkpoint": profile.checkpoint, "pooling": "mean",
         "pearson_by_pairs": {str(n): r for n, r in pearson.items()},
-        "pairs": {"ids": [p.id for p in dev], "gold": [p.label for p in dev], "cosine": [float(c) for c in cosine]}})
+        "pairs": {"ids": [p.id for p in dev], "gold": [p.label for p in dev],
+                  "cosine": [float(c) for c in cosine]}})
     for n, r in pearson.items():
         print(f"zero-shot STS dev r on {n} pairs: {r:.3f}")
     return 0

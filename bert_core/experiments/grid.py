@@ -159,8 +159,9 @@ GRID: tuple[Table, ...] = (
           against={"cpu-best-scaled-cosine": "cpu-best", "headline-scaled-cosine": "headline"},
           to_come=frozenset({"cpu-best-scaled-cosine", "headline-scaled-cosine"})),
     Table("05-alone", "05", "each task alone under the headline's recipe and budget: the single-task "
-          "yardsticks of the one model", _seeds(["sst-alone-headline", "quora-alone-headline",
-                                                 "sts-alone-headline", "sts-alone-headline-scaled-cosine"], _THREE),
+          "yardsticks of the one model",
+          _seeds(["sst-alone-headline", "quora-alone-headline", "sts-alone-headline",
+                  "sts-alone-headline-scaled-cosine"], _THREE),
           to_come=frozenset({"quora-alone-headline", "sts-alone-headline",
                              "sts-alone-headline-scaled-cosine"})),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
@@ -197,7 +198,8 @@ GRID: tuple[Table, ...] = (
     Table("11", "11", "the final model's second stage: the headline recipe and the cpu tables' leads, "
           "each at the headline's budget (course.selection)",
           _seeds(["headline", "mean-proportional-headline", "adapters-low-rank-headline"], _THREE),
-          baseline="headline", to_come=frozenset({"mean-proportional-headline", "adapters-low-rank-headline"})),
+          baseline="headline",
+          to_come=frozenset({"mean-proportional-headline", "adapters-low-rank-headline"})),
     Table("12", "12", "EDA on SST, on the fly, at two strengths, on cpu-best",
           _seeds(["cpu-best", "eda", "eda-strong"], _THREE), baseline="cpu-best"),
 )

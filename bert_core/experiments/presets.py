@@ -38,8 +38,9 @@ _CPU_BEST = {"pooling": "mean", "pair_encoding": {"paraphrase": "cross"},
              "heads": {"similarity": "cosine_fc"}}
 # notebook 05's headline budget: all the offline data, one pass over each task in batches
 # of 32, the full dev sets, with the test-student files; the headline is cpu-best under it
-HEADLINE_BUDGET = {"train_limit": None, "dev_limit": None, "sampling": "proportional", "epoch_length": "sum",
-                   "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5, "warmup_steps": 50, "predict_test": True}
+HEADLINE_BUDGET = {"train_limit": None, "dev_limit": None, "sampling": "proportional",
+                   "epoch_length": "sum", "epochs": 1, "batch_size": 32, "finetune_lr": 5e-5,
+                   "warmup_steps": 50, "predict_test": True}
 _HEADLINE = {**_CPU_BEST, **HEADLINE_BUDGET}
 
 PRESETS: dict[str, dict[str, Any]] = {
