@@ -32,3 +32,14 @@ def test_a_table_with_an_sts_column_ends_with_the_zero_shot_rows_of_its_dev_sets
 def test_a_table_without_sts_has_no_zero_shot_row():
     frame = comparison_table(table("04"))
     assert not [label for label in frame.index if label.startswith(LABEL)]
+
+
+def test_every_table_builder_ends_with_the_zero_shot_row_and_can_leave_it_out():
+    from bert_core.course.significance import compared_table
+    from bert_core.course.tables import ours, results_table
+
+    cpu = table("06").committed(only=["sts-cosine", "sts-cosine-mnr"])
+    r0 = f"{stored_zero_shot('cpu')[600]:.3f}"
+    for frame in (results_table(cpu), ours(cpu), compared_table(cpu, "sts-cosine")):
+        assert frame.index[-1] == LABEL and frame.iloc[-1]["sts_corr"] == r0
+    assert LABEL not in results_table(cpu, zero_shot=False).index

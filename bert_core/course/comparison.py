@@ -22,7 +22,7 @@ import pandas as pd
 
 from bert_core.course.significance import learned_table, versus_baseline
 from bert_core.course.tables import METRICS, results_table
-from bert_core.course.zero_shot import reference_rows
+from bert_core.course.zero_shot import with_reference_rows
 from bert_core.experiments.grid import Table
 from bert_core.experiments.result import ExperimentResult
 
@@ -42,7 +42,7 @@ def comparison_table(table: Table,
     present = {name: r for name, r in results.items() if r is not None}
     if not present:  # the rows, so that the table says what is still to come
         return pd.DataFrame({"runs": "none committed yet"}, index=pd.Index(list(results), name="source"))
-    frame = results_table(present)
+    frame = results_table(present, zero_shot=False)
     shown = [m for m in METRICS if m in frame.columns]
     versus = {name: table.baseline_of(name) for name in frame.index}
     for name, base in versus.items():
@@ -58,9 +58,4 @@ def comparison_table(table: Table,
     learned = learned_table(present)
     if len(learned.columns):
         frame["learned (SST, Quora)"] = [", ".join(v for v in learned.loc[name] if v) for name in frame.index]
-    frame = frame[[c for c in frame.columns if c not in RESOURCES] + RESOURCES]
-    if "sts_corr" in frame.columns:
-        for label, r in reference_rows(present).items():
-            frame.loc[label] = ""
-            frame.at[label, "sts_corr"] = f"{r:.3f}"
-    return frame
+    return with_reference_rows(frame[[c for c in frame.columns if c not in RESOURCES] + RESOURCES], present)

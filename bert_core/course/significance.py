@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from bert_core.course.tables import results_table
+from bert_core.course.zero_shot import with_reference_rows
 from bert_core.experiments.result import ExperimentResult
 from bert_core.multitask.evaluate import METRIC_NAMES
 from bert_core.multitask.tasks import TASKS
@@ -153,10 +154,10 @@ def compared_table(results: Mapping[str, ExperimentResult | None], baseline: str
     """A comparison table: each row's metrics (``results_table``, no resources), its Δ from
     ``baseline`` with Welch's star (``versus_baseline``) and, with ``learned``, how many
     seeds clear the majority class (``learned_table``)."""
-    parts = [results_table(results, resources=False), versus_baseline(results, baseline)]
+    parts = [results_table(results, resources=False, zero_shot=False), versus_baseline(results, baseline)]
     if learned:
         parts.append(learned_table(results))
-    return pd.concat(parts, axis=1)
+    return with_reference_rows(pd.concat(parts, axis=1), results)
 
 
 def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResult | None],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bert_core.course.zero_shot import with_reference_rows
 from bert_core.experiments.result import ExperimentResult
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.evaluate import METRIC_NAMES
@@ -68,9 +69,11 @@ def _fmt(value: float, std: float | None = None, digits: int = 3) -> str:
 
 
 def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 3,
-                  resources: bool = True) -> pd.DataFrame:
+                  resources: bool = True, zero_shot: bool = True) -> pd.DataFrame:
     """One row per labelled result: metrics as ``mean ± std``, the number of seeds, and
-    (``resources``) wall seconds and peak MB per run.
+    (``resources``) wall seconds and peak MB per run; with ``zero_shot``, a table with an
+    STS column ends with the checkpoint's zero-shot r on the same dev pairs
+    (``zero_shot.with_reference_rows``).
 
     A label mapped to None (a run nobody has made yet in that profile) shows as a row of
     blanks, so a table keeps its shape before and after the runs exist.
@@ -93,7 +96,7 @@ def results_table(results: Mapping[str, ExperimentResult | None], digits: int = 
         return pd.DataFrame(index=pd.Index([], name="source"))
     frame = pd.DataFrame(rows).set_index("source").astype(object).fillna("")
     ordered = [c for c in (*METRICS, "seeds", "s / run", "peak MB") if c in frame.columns]
-    return frame[ordered]
+    return with_reference_rows(frame[ordered], results) if zero_shot else frame[ordered]
 
 
 def ours(results: Mapping[str, ExperimentResult | None], *names: str, profile: str = "cpu") -> pd.DataFrame:

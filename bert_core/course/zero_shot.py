@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 
 from bert_core.bert.tokenizer import Tokenizer
@@ -35,7 +36,7 @@ from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.datasets import fixed_subset
 
 __all__ = ["ARTEFACT", "zero_shot_cosines", "zero_shot_pearson", "stored_zero_shot", "stored_pairs",
-           "reference_rows", "main"]
+           "reference_rows", "with_reference_rows", "main"]
 
 ARTEFACT = "zero_shot_sts"
 LABEL = "zero-shot: the checkpoint, no training"
@@ -93,6 +94,20 @@ def reference_rows(results: Mapping[str, ExperimentResult | None], profile: str 
     if len(shown) == 1:
         return {LABEL: stored[shown[0]]}
     return {f"{LABEL}, {n} dev pairs": stored[n] for n in shown}
+
+
+def with_reference_rows(frame: pd.DataFrame, results: Mapping[str, ExperimentResult | None],
+                        column: str = "sts_corr", profile: str = "cpu") -> pd.DataFrame:
+    """``frame`` (a table of ``results``, one row per run) with the zero-shot rows
+    (``reference_rows``) appended, r₀ in ``column`` and the other cells blank; unchanged
+    when it has no such column."""
+    rows = reference_rows(results, profile) if column in frame.columns else {}
+    if not rows:
+        return frame
+    extra = pd.DataFrame("", index=pd.Index(list(rows), name=frame.index.name), columns=frame.columns)
+    for label, r in rows.items():
+        extra.at[label, column] = f"{r:.3f}"
+    return pd.concat([frame.astype(object), extra])
 
 
 @user_errors_in_one_line
