@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from bert_core.course.describe import STS_BIN_EDGES
+from bert_core.course.zero_shot import reference_rows
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.tasks import TASKS
 
@@ -155,7 +156,8 @@ def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_ac
                     baseline: str | None = None) -> Figure:
     """One panel per metric: each labelled result's mean over seeds as a bar, its seeds as
     dots, and (``baseline``, a label) the baseline's mean as a dashed line, so a gain can be
-    read against the seed-to-seed spread."""
+    read against the seed-to-seed spread; the STS panel also marks the checkpoint's
+    zero-shot r on the same dev pairs (``zero_shot.reference_rows``) with a dotted line."""
     shown = {label: r for label, r in results.items() if r is not None}
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 0.35 * len(shown) + 1.6),
                              sharey=True, squeeze=False)
@@ -172,6 +174,9 @@ def plot_comparison(results: dict, metrics: Sequence[str] = ("sst_acc", "para_ac
             base = [m[metric] for m in shown[baseline].seed_metrics().values() if metric in m]
             if base:
                 ax.axvline(np.mean(base), color="0.3", linestyle="--", linewidth=1)
+        if metric == "sts_corr":
+            for r0 in reference_rows(shown).values():
+                ax.axvline(r0, color="C3", linestyle=":", linewidth=1.5)
         ax.set_title(metric)
     axes[0, 0].set_yticks(range(len(labels)), labels)
     axes[0, 0].invert_yaxis()
