@@ -171,8 +171,7 @@ GRID: tuple[Table, ...] = (
           _seeds(_PAIRS, _THREE), baseline="multitask-baseline"),
     Table("06-sts", "06", "STS alone under three cosine heads, against the checkpoint's zero-shot r",
           _seeds(["sts-alone-cosine-fc", "sts-alone-cosine", "sts-alone-scaled-cosine"], _THREE),
-          baseline="sts-alone-cosine-fc", to_come=frozenset({"sts-alone-cosine",
-                                                            "sts-alone-scaled-cosine"})),
+          baseline="sts-alone-cosine-fc"),
     Table("07", "07", "samplers and Quora's share (the data's ratio), on the reports' baseline and on "
           "report 003's model; report 003's balancing and curricula",
           _seeds(_SAMPLERS + _REPORT_003[:1] + _MEAN_SAMPLERS + _REPORT_003[1:], _THREE),
