@@ -16,7 +16,6 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
     10         10         report 003's adapters (Table 5)                   sbert-heads-mean
-    11         11         the leads at the headline's budget                headline
     12         12         EDA on SST at two strengths                       cpu-best
 
 A table is ``pinned`` while its committed runs are those of the small cpu caps
@@ -157,7 +156,7 @@ GRID: tuple[Table, ...] = (
                   "headline", "headline-scaled-cosine"], _THREE),
           baseline="multitask-baseline",
           against={"cpu-best-scaled-cosine": "cpu-best", "headline-scaled-cosine": "headline"},
-          to_come=frozenset({"cpu-best-scaled-cosine", "headline-scaled-cosine"})),
+          to_come=frozenset({"headline-scaled-cosine"})),
     Table("05-alone", "05", "each task alone under the headline's recipe and budget: the single-task "
           "yardsticks of the one model",
           _seeds(["sst-alone-headline", "quora-alone-headline", "sts-alone-headline",
@@ -194,11 +193,6 @@ GRID: tuple[Table, ...] = (
     Table("10", "10", "report 003's adapters on its own model (Table 5), fine-tuned with the encoder; "
           "its best combination over a frozen encoder",
           _seeds(["sbert-heads-mean", *_ADAPTERS], _THREE), baseline="sbert-heads-mean"),
-    Table("11", "11", "the final model's second stage: the headline recipe and the cpu tables' leads, "
-          "each at the headline's budget (course.selection)",
-          _seeds(["headline", "mean-proportional-headline", "adapters-low-rank-headline"], _THREE),
-          baseline="headline",
-          to_come=frozenset({"mean-proportional-headline", "adapters-low-rank-headline"})),
     Table("12", "12", "EDA on SST, on the fly, at two strengths, on cpu-best",
           _seeds(["cpu-best", "eda", "eda-strong"], _THREE), baseline="cpu-best"),
 )
