@@ -69,21 +69,22 @@ def test_each_notebook_sends_its_best_lead_and_only_rows_ahead():
     assert leads(screen, metric="sst_acc") == {"08": "smart", "10": "adapters-low-rank"}
 
 
-def test_every_lead_has_a_twin_at_the_headline_budget_and_table_11_holds_them():
-    from bert_core.experiments.grid import table
+def test_every_lead_has_a_twin_at_the_headline_budget():
     from bert_core.experiments.presets import HEADLINE_BUDGET, PRESETS
 
-    current = leads(selection_table(candidate_results()))
-    for name in current.values():
+    for name in leads(selection_table(candidate_results())).values():
         assert PRESETS[twin(name)] == {**PRESETS[name], **HEADLINE_BUDGET}
     assert twin(REFERENCE) == HEADLINE and PRESETS[HEADLINE] == {**PRESETS[REFERENCE], **HEADLINE_BUDGET}
-    assert table("11").names == [HEADLINE, *(twin(name) for name in current.values())]
     with pytest.raises(KeyError, match="no preset at the headline's budget"):
         twin("smart")
 
 
-def test_the_rule_has_no_answer_while_twins_are_missing():
+def test_the_final_preset_is_what_the_rule_chose_on_the_committed_runs():
+    from bert_core.experiments import preset
+    from bert_core.experiments.presets import FINAL, PRESETS
+
     stage_two, chosen, missing = final_choice()
-    trained = set(stage_two.index) | {HEADLINE}
     assert (chosen is None) == bool(missing)
-    assert not trained & set(missing)
+    assert not (set(stage_two.index) | {HEADLINE}) & set(missing)
+    assert chosen == FINAL and PRESETS["final"] == PRESETS[FINAL]
+    assert preset("final", "cpu").name == FINAL  # its stored runs are the recipe's own

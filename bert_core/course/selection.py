@@ -1,27 +1,29 @@
 """Choosing the final model by a rule stated before looking: screen every recipe of the
 tables at the cpu caps, then confirm the leads at the headline's budget (notebook 11).
 
-The final model (``final``) trains the headline recipe on all the offline data unless a
-lead is confirmed; at the cpu scale that recipe is the row ``cpu-best``, at the headline's
-budget the row ``headline``. For a row c with per-seed overall dev scores a and its
+The recipe to beat is the headline recipe with notebook 06's fix of its STS head (the
+diagnosis there: the ``cosine_fc`` head left STS below the untrained checkpoint, the
+``scaled_cosine`` head lifts it above): at the cpu scale the row ``cpu-best-scaled-cosine``,
+at the headline's budget the row ``headline-scaled-cosine``. The final model (``final``,
+``presets.FINAL``) is that recipe unless a lead is confirmed. For a row c with per-seed overall dev scores a and its
 reference's b, Welch's t-test (``significance.welch_p``) gives a two-sided p; the
 one-sided p that c is *ahead* is p/2 when mean(a) > mean(b), else 1 - p/2.
 
 **Stage 1, the screen** (cpu caps, cheap, many rows): every multitask row of the grid
-trained at the cpu caps (``candidate_results``) against ``cpu-best``. A row ahead at an
+trained at the cpu caps (``candidate_results``) against ``REFERENCE``. A row ahead at an
 uncorrected p < α is a lead; a notebook's rows are variations of one idea, so each
 notebook sends at most one lead on: its ahead row with the best mean (``leads``). A screen
 tolerates false leads: with about fifty rows at α = 0.05, two or three lead by chance.
 
 **Stage 2, the confirmation** (the headline's budget, its own runs): each lead is trained
 as its *twin* (``twin``: the row's preset under ``presets.HEADLINE_BUDGET``, three seeds,
-full dev sets) and compared with ``headline``. With k leads each tested at α, Holm's
+full dev sets) and compared with ``HEADLINE``. With k leads each tested at α, Holm's
 step-down procedure (Holm 1979) keeps the chance of any false "ahead" at α: sort the
 one-sided p ascending, p_(1) ≤ ... ≤ p_(k); lead (i) is confirmed while p_(j) ≤
 α / (k - j + 1) for every j ≤ i, and the first failure stops the procedure.
 
 **The rule**: the final recipe is the confirmed twin with the best mean overall score; if
-none is confirmed, the headline recipe stays. Until every lead's twin is trained the rule
+none is confirmed, ``HEADLINE``'s recipe is the final one. Until every lead's twin is trained the rule
 has no answer (``final_choice`` says which twins are missing).
 
 Rows that are not screened: single-task rows (04, 05-alone, 06-sts), the pinned stall
@@ -44,9 +46,9 @@ from bert_core.training.config import ExperimentConfig
 __all__ = ["REFERENCE", "HEADLINE", "candidate_results", "holm_ahead", "selection_table", "chosen_recipe",
            "leads", "twin", "confirmation_results", "final_choice"]
 
-REFERENCE = "cpu-best"  # the headline recipe at the cpu caps
-HEADLINE = "headline"  # the same recipe at the headline's budget
-_TWINS = {REFERENCE: HEADLINE, "cpu-best-scaled-cosine": "headline-scaled-cosine"}
+REFERENCE = "cpu-best-scaled-cosine"  # the recipe to beat at the cpu caps
+HEADLINE = "headline-scaled-cosine"  # the same recipe at the headline's budget
+_TWINS = {REFERENCE: HEADLINE, "cpu-best": "headline"}
 _THREE_TASKS = set(ExperimentConfig.__dataclass_fields__["tasks"].default)
 
 
@@ -143,7 +145,8 @@ def selection_table(results: Mapping[str, ExperimentResult], reference: str = RE
 def final_choice(profile: str = "cpu") -> tuple[pd.DataFrame, str | None, list[str]]:
     """The whole rule on the committed runs: stage 2's table (each twin against
     ``HEADLINE``), the final recipe (a twin's name, or ``HEADLINE``; None while twins are
-    missing) and the missing twins."""
+    missing) and the missing twins. ``presets.FINAL`` must name that recipe
+    (``tests/test_selection.py``)."""
     screen = selection_table(candidate_results(profile))
     confirmed, missing = confirmation_results(list(leads(screen).values()), profile)
     table = selection_table(confirmed, reference=HEADLINE)
