@@ -159,9 +159,7 @@ GRID: tuple[Table, ...] = (
     Table("05-alone", "05", "each task alone under the headline's recipe and budget: the single-task "
           "yardsticks of the one model",
           _seeds(["sst-alone-headline", "quora-alone-headline", "sts-alone-headline",
-                  "sts-alone-headline-scaled-cosine"], _THREE),
-          to_come=frozenset({"sts-alone-headline",
-                             "sts-alone-headline-scaled-cosine"})),
+                  "sts-alone-headline-scaled-cosine"], _THREE)),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
           "at a time", MappingProxyType({stall_name(row): seeds for row, seeds in STALL_SEEDS.items()}),
           baseline="multitask-baseline", pinned=True, make=stall_config),
