@@ -43,6 +43,14 @@ def test_prediction_files_parse_back(tmp_path, task, values):
     assert evaluate.read_predictions(path) == dict(zip(ids, map(float, values)))
 
 
+def test_an_sts_score_outside_the_gold_range_is_written_clipped(tmp_path):
+    """5 cos(u, v) scores some unrelated pairs below 0: the file holds 0, and the
+    submission check accepts it."""
+    path = tmp_path / evaluate.prediction_file_name("sts", "dev")
+    evaluate.write_predictions(path, "sts", ["a", "b", "c"], [-0.1981, 2.5, 5.3])
+    assert evaluate.read_predictions(path) == {"a": 0.0, "b": 2.5, "c": 5.0}
+
+
 def test_prediction_file_names_are_the_starters():
     assert evaluate.prediction_file_name("quora", "test") == "para-test-output.csv"
     assert evaluate.prediction_file_name("sts", "dev") == "sts-dev-output.csv"

@@ -64,8 +64,14 @@ class Task:
         return (value + 1) / 2 if self.metric == "pearson" else value
 
     def prediction(self, value: float) -> str:
-        """One prediction as the starter's files write it: a class id, or a score."""
-        return f"{float(value):.6g}" if self.metric == "pearson" else str(int(value))
+        """One prediction as the starter's files write it: a class id, or a score clipped to
+        ``label_range`` (a head such as 5 cos(u, v) can score an unrelated pair below 0; the
+        course's files hold scores of the gold range, and clipping can only bring a score
+        closer to its gold one)."""
+        if self.metric == "pearson":
+            low, high = self.label_range
+            return f"{min(max(float(value), low), high):.6g}"
+        return str(int(value))
 
 
 _SENTIMENT_HEADER = "id \t Predicted_Sentiment "
