@@ -200,10 +200,13 @@ def test_the_validator_rejects_a_broken_file(tmp_path, breakage, message):
 
 
 def test_an_sts_score_outside_the_scale_is_refused(tmp_path):
-    run = {"dev_predictions": {"sts": {"ids": ["a", "b"], "predictions": [1.0, 5.2], "labels": [1, 5]}}}
-    write_submission(run, tmp_path)
+    # write_submission clips; a file written some other way is checked all the same
+    (tmp_path / "sts-dev-output.csv").write_text(f"{PREDICTION_HEADERS['sts']}\na , 1.0 \nb , 5.2 \n")
     with pytest.raises(DataError, match="id 'b' has 5.2.*clip"):
         check_file(tmp_path / "sts-dev-output.csv", "sts", ["a", "b"])
+    run = {"dev_predictions": {"sts": {"ids": ["a", "b"], "predictions": [1.0, 5.2], "labels": [1, 5]}}}
+    write_submission(run, tmp_path)
+    assert check_file(tmp_path / "sts-dev-output.csv", "sts", ["a", "b"]) == 2
 
 
 def test_worst_errors_orders_and_filters():
