@@ -29,11 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.notebook import setup
-from bert_core.course.significance import compared_table, learned_table, task_by_task, welch_p
+from bert_core.course.significance import compared_table, learned_table, task_by_task
+from bert_core.course.zero_shot import zero_shot_pearson
 from bert_core.experiments import load_results, preset, run_experiment
 from bert_core.experiments.ablation import stall_ablation
 from bert_core.experiments.exercises import exercise
@@ -43,8 +42,6 @@ from bert_core.experiments.store import load_artefact, load_result
 from bert_core.experiments.submission import check_submission, write_submission
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask import data
-from bert_core.multitask.model import MultitaskBERT
-from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.sampling import steps_per_epoch
 
 profile = setup(seed=0)
@@ -213,12 +210,7 @@ task_by_task(committed["cpu-best"], alone).round(3)
 ids = alone["sts"].runs[0]["dev_predictions"]["sts"]["ids"]
 by_id = {e.id: e for e in data.load_task("sts", "dev", profile.data_dir)}
 pairs = [by_id[i] for i in ids]
-encoder = MultitaskBERT.from_pretrained(profile.checkpoint).bert
-tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
-with torch.inference_mode():
-    u = sentence_embeddings(encoder, tokenizer, [p.sentence1 for p in pairs], "mean")
-    v = sentence_embeddings(encoder, tokenizer, [p.sentence2 for p in pairs], "mean")
-zero_shot = float(np.corrcoef(torch.nn.functional.cosine_similarity(u, v).numpy(), [p.label for p in pairs])[0, 1])
+zero_shot = zero_shot_pearson(profile.checkpoint, pairs)
 alone_r = [m["sts_corr"] for m in alone["sts"].seed_metrics().values()]
 print(f"zero-shot r on these {len(pairs)} pairs: {zero_shot:.3f}; STS alone: "
       f"{np.mean(alone_r):.3f} (seeds {', '.join(f'{r:.3f}' for r in alone_r)})")
