@@ -37,7 +37,6 @@
 import json
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
@@ -45,7 +44,7 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course import plots
 from bert_core.course.comparison import comparison_table
 from bert_core.course.notebook import setup, show_source, versions
-from bert_core.course.sts_geometry import READ_BACK, geometry_table, head_cosines
+from bert_core.course.sts_geometry import READ_BACK, checkpoint_cosines, geometry_table, head_cosines
 from bert_core.course.significance import compared_table
 from bert_core.course.tables import (
     ours,
@@ -585,10 +584,7 @@ comparison_table(grid_sts, sts_cpu)
 shown, source = results_to_show(sts_results, sts_cpu, profile.name)
 panels = {name: head_cosines(result) for name, result in shown.items() if result is not None}
 if source == "cpu":
-    ids = shown["sts-alone-cosine"].runs[0]["dev_predictions"]["sts"]["ids"]
-    by_id = dict(zip(zero_shot["ids"], zip(zero_shot["gold"], zero_shot["cosine"])))
-    gold, cosine = (np.array(column) for column in zip(*(by_id[i] for i in ids)))
-    panels = {"the checkpoint, no training": (gold, cosine), **panels}
+    panels = {"the checkpoint, no training": checkpoint_cosines(shown["sts-alone-cosine"]), **panels}
 geometry_table(panels).round(3)
 
 # %%

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from bert_core.course.sts_geometry import READ_BACK, geometry_table, head_cosines
+from bert_core.course.sts_geometry import READ_BACK, checkpoint_cosines, geometry_table, head_cosines
 from bert_core.experiments import ExperimentResult, make_config
 from bert_core.multitask.heads import build_head
 
@@ -46,3 +46,16 @@ def test_head_cosines_and_the_table_by_hand():
 def test_a_head_that_is_not_a_cosine_map_is_refused_in_one_line():
     with pytest.raises(ValueError, match="not a fixed map of a cosine"):
         head_cosines(_result("concat", [0.0, 1.0, 4.0, 5.0], [0.0, 1.0, 4.5, 5.0]))
+
+
+def test_checkpoint_cosines_follow_the_runs_pairs_in_its_order():
+    from bert_core.course.zero_shot import stored_pairs
+
+    stored = stored_pairs("cpu")
+    ids = [str(i) for i in stored["ids"][[5, 0, 2]]]
+    config = make_config("geometry", "smoke", tasks=("sts",), heads={"similarity": "cosine"}, seeds=(0,))
+    run = {"best": {"sts": 0.5}, "dev_predictions": {"sts": {"ids": ids, "labels": [0, 0, 0],
+                                                              "predictions": [0, 0, 0]}}}
+    gold, cosine = checkpoint_cosines(ExperimentResult(config, {0: run}))
+    np.testing.assert_allclose(cosine, stored["cosine"][[5, 0, 2]])
+    np.testing.assert_allclose(gold, stored["gold"][[5, 0, 2]])

@@ -5,9 +5,9 @@ The recipe to beat is the headline recipe with notebook 06's fix of its STS head
 diagnosis there: the ``cosine_fc`` head left STS below the untrained checkpoint, the
 ``scaled_cosine`` head lifts it above): at the cpu scale the row ``cpu-best-scaled-cosine``,
 at the headline's budget the row ``headline-scaled-cosine``. The final model (``final``,
-``presets.FINAL``) is that recipe unless a lead is confirmed. For a row c with per-seed overall dev scores a and its
-reference's b, Welch's t-test (``significance.welch_p``) gives a two-sided p; the
-one-sided p that c is *ahead* is p/2 when mean(a) > mean(b), else 1 - p/2.
+``presets.FINAL``) is that recipe unless a lead is confirmed. For a row c with per-seed
+overall dev scores a and its reference's b, Welch's t-test (``significance.welch_p``) gives
+a two-sided p; the one-sided p that c is *ahead* is p/2 when mean(a) > mean(b), else 1 - p/2.
 
 **Stage 1, the screen** (cpu caps, cheap, many rows): every multitask row of the grid
 trained at the cpu caps (``candidate_results``) against ``REFERENCE``. A row ahead at an

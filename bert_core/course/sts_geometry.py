@@ -24,9 +24,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from bert_core.course.zero_shot import stored_pairs
 from bert_core.experiments.result import ExperimentResult
 
-__all__ = ["READ_BACK", "head_cosines", "geometry_table"]
+__all__ = ["READ_BACK", "head_cosines", "checkpoint_cosines", "geometry_table"]
 
 # head -> (a, b): the cosine read back from a score s is a·s + b, and, the head's score being
 # regressed onto the gold y, the cosine it asks for y is a·y + b
@@ -47,6 +48,17 @@ def head_cosines(result: ExperimentResult, seed: int | None = None) -> tuple[np.
     sts = run["dev_predictions"]["sts"]
     a, b = READ_BACK[head]
     return np.asarray(sts["labels"], dtype=float), a * np.asarray(sts["predictions"], dtype=float) + b
+
+
+def checkpoint_cosines(result: ExperimentResult, seed: int | None = None,
+                       profile: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """``(gold, cosine)`` of the untrained checkpoint (``zero_shot.stored_pairs``) on the
+    STS dev pairs one seed's run was scored on, in the run's order."""
+    run = result.runs[seed if seed is not None else next(iter(result.runs))]
+    stored = stored_pairs(profile)
+    by_id = dict(zip(stored["ids"], zip(stored["gold"], stored["cosine"])))
+    gold, cosine = zip(*(by_id[i] for i in run["dev_predictions"]["sts"]["ids"]))
+    return np.array(gold), np.array(cosine)
 
 
 def geometry_table(panels: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
