@@ -143,7 +143,9 @@ frozen = [run_experiment(exercise(name, profile.name), progress=False)
 # %%
 shown = alongside(committed, "adapters-low-rank-top", "adapters-low-rank-top-frozen", mine=tuple(frozen))
 table_ = compared_table(shown, "adapters-low-rank-top", learned=False)
-table_["trained parameters"] = [r.runs[min(r.runs)]["trainable_parameters"] for r in shown.values()]
+# by row name: the table's last row is the zero-shot STS reference, which trains nothing
+table_["trained parameters"] = pd.Series({name: r.runs[min(r.runs)]["trainable_parameters"]
+                                          for name, r in shown.items()}).reindex(table_.index).fillna("")
 table_
 
 # %% [markdown]
