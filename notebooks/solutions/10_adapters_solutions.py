@@ -145,7 +145,7 @@ shown = alongside(committed, "adapters-low-rank-top", "adapters-low-rank-top-fro
 table_ = compared_table(shown, "adapters-low-rank-top", learned=False)
 # by row name: the table's last row is the zero-shot STS reference, which trains nothing
 table_["trained parameters"] = pd.Series({name: r.runs[min(r.runs)]["trainable_parameters"]
-                                          for name, r in shown.items()}).reindex(table_.index).fillna("")
+                                          for name, r in shown.items()}).reindex(table_.index).astype(object).fillna("")
 table_
 
 # %% [markdown]
