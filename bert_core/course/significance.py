@@ -24,6 +24,7 @@ such row tests nothing (``majority_rate``, ``clear_of_majority``).
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -184,12 +185,11 @@ def task_by_task(together: ExperimentResult, alone: Mapping[str, ExperimentResul
                         f"Welch p, {library_name}": math.nan})
             c = list(library.get(task, ()))
             if c:
-                mean = sum(c) / len(c)
-                spread = (sum((x - mean) ** 2 for x in c) / (len(c) - 1)) ** 0.5 if len(c) > 1 else 0.0
                 difference = _difference(a, c, library_name, alpha)
-                row.update({library_name: _mean_text({"mean": mean, "std": spread, "n": len(c)}),
-                            f"Δ together - {library_name}": difference[f"Δ together - {library_name}"],
-                            f"Welch p, {library_name}": difference["Welch p"]})
+                spread = statistics.stdev(c) if len(c) > 1 else 0.0
+                summary = {"mean": statistics.fmean(c), "std": spread, "n": len(c)}
+                row.update({library_name: _mean_text(summary),
+                            f"Welch p, {library_name}": difference.pop("Welch p"), **difference})
         rows[metric] = row
     frame = pd.DataFrame(rows).T
     for column in [c for c in frame.columns if c.startswith("Welch p")]:
