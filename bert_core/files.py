@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "runs_root", "results_root", "atomic_write", "atomic_link"]
+__all__ = ["PROJECT_ROOT", "runs_root", "temporary_runs", "results_root", "atomic_write", "atomic_link"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +24,25 @@ def runs_root() -> Path:
     """Scratch space for training runs: ``$BERT_CORE_RUNS``, else ``runs/`` in the repository."""
     env = os.environ.get("BERT_CORE_RUNS")
     return Path(env).expanduser() if env else PROJECT_ROOT / "runs"
+
+
+@contextmanager
+def temporary_runs() -> Iterator[Path]:
+    """A new, empty runs folder for the block (``$BERT_CORE_RUNS`` points to it, so processes
+    started inside inherit it), removed afterwards and the previous setting restored: for a
+    demonstration whose runs are thrown away, which must neither find nor move aside a run
+    of the same name."""
+    before = os.environ.get("BERT_CORE_RUNS")
+    folder = Path(tempfile.mkdtemp(prefix="bert-core-runs-"))
+    os.environ["BERT_CORE_RUNS"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("BERT_CORE_RUNS", None)
+        else:
+            os.environ["BERT_CORE_RUNS"] = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def results_root() -> Path:

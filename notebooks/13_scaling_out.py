@@ -46,7 +46,7 @@ from bert_core.bert.model import BertModel
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.device import autocast_for, compute_dtype
 from bert_core.experiments import make_config
-from bert_core.files import PROJECT_ROOT
+from bert_core.files import PROJECT_ROOT, temporary_runs
 from bert_core.multitask.data import sample_data_dir
 from bert_core.training.distributed import World, run_in_processes
 from bert_core.training.loop import train_run
@@ -144,20 +144,23 @@ print("example 42's start, in a batch of two and alone, equal:", torch.equal(bot
 # runs a function in each. We train the same small config (PCGrad on, every dropout off)
 # once in this process and once in two, and compare the final weights. (The config is
 # tiny and reads the sample set the package ships, in every profile: this is a check of
-# the arithmetic, not a result, and it prints the same everywhere.)
+# the arithmetic, not a result, and it prints the same everywhere. Both runs train in a
+# temporary runs folder that goes away after the cell, so running the cell again trains
+# them again from scratch.)
 
 # %%
 demo = dict(train_limit=32, dev_limit=16, epochs=1, batch_size=8, max_length=64, predict_test=False,
             finetune_lr=1e-4, scheduler="constant", warmup_steps=0, pcgrad=True, hidden_dropout=0.0, attention_dropout=0.0, head_dropout=0.0, eval_batch_size=32)
 one = make_config("scaling-one-process", profile.name, **demo)
 two = make_config("scaling-two-processes", profile.name, **demo)
-alone = train_run(one, 0, sample_data_dir(), progress=False)
-together = run_in_processes(2, train_run, two, 0, sample_data_dir(), "cpu", True, False)
+with temporary_runs():
+    alone = train_run(one, 0, sample_data_dir(), progress=False)
+    together = run_in_processes(2, train_run, two, 0, sample_data_dir(), "cpu", True, False)
+    weights_one = load_file(str(run_dir(one, 0) / "last.safetensors"))
+    weights_two = load_file(str(run_dir(two, 0) / "last.safetensors"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-weights_one = load_file(str(run_dir(one, 0) / "last.safetensors"))
-weights_two = load_file(str(run_dir(two, 0) / "last.safetensors"))
 largest = max((weights_one[k] - weights_two[k]).abs().max().item() for k in weights_one)
 start = BertModel.from_pretrained(profile.checkpoint).state_dict()  # the encoder before training
 moved = max((weights_one[f"bert.{k}"] - w).abs().max().item() for k, w in start.items())

@@ -122,6 +122,16 @@ def test_a_smoke_pass_trains_in_a_scratch_folder_that_goes_away(monkeypatch):
         assert str(folder) == "/somewhere/kept"
 
 
+def test_a_temporary_runs_folder_is_new_inside_a_set_one_and_restores_it(monkeypatch, tmp_path):
+    from bert_core.files import runs_root, temporary_runs
+
+    monkeypatch.setenv("BERT_CORE_RUNS", str(tmp_path))
+    (tmp_path / "cpu" / "demo" / "seed-0").mkdir(parents=True)  # a run the demonstration must not meet
+    with temporary_runs() as folder:
+        assert runs_root() == folder != tmp_path and not any(folder.iterdir())
+    assert not folder.exists() and runs_root() == tmp_path and (tmp_path / "cpu" / "demo" / "seed-0").is_dir()
+
+
 def test_committed_notebooks_write_nothing_to_stderr():
     """Warnings in a committed notebook carry the kernel's temporary path, which differs on
     every run, so strict nbval fails on them; progress bars live in NBVAL_IGNORE_OUTPUT cells."""

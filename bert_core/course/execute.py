@@ -27,16 +27,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from bert_core.experiments.profiles import PROFILES, get_profile
-from bert_core.files import PROJECT_ROOT
+from bert_core.files import PROJECT_ROOT, temporary_runs
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
 
 __all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "execute_notebook",
@@ -114,13 +112,8 @@ def scratch_runs() -> Iterator[Path]:
     if os.environ.get("BERT_CORE_RUNS"):
         yield Path(os.environ["BERT_CORE_RUNS"])
         return
-    folder = Path(tempfile.mkdtemp(prefix="bert-core-runs-"))
-    os.environ["BERT_CORE_RUNS"] = str(folder)  # the kernels inherit it
-    try:
+    with temporary_runs() as folder:  # the kernels inherit it
         yield folder
-    finally:
-        os.environ.pop("BERT_CORE_RUNS", None)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stable_cell_ids(nb) -> None:

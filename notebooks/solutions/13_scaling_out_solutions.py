@@ -25,6 +25,7 @@ from safetensors.torch import load_file
 
 from bert_core.course.notebook import setup
 from bert_core.experiments import make_config
+from bert_core.files import temporary_runs
 from bert_core.multitask.data import sample_data_dir
 from bert_core.training.distributed import run_in_processes
 from bert_core.training.loop import train_run
@@ -59,13 +60,14 @@ def largest_difference(first, second, seed_first: int = 0, seed_second: int = 0)
 dropout = {**demo, "hidden_dropout": 0.1}
 one = make_config("dropout-one-process", profile.name, **dropout)
 two = make_config("dropout-two-processes", profile.name, **dropout)
-train_run(one, 0, toy_data, progress=False)
-train_run(one, 1, toy_data, progress=False)
-_ = run_in_processes(2, train_run, two, 0, toy_data, "cpu", True, False)
+with temporary_runs():  # toy runs, thrown away after the cell
+    train_run(one, 0, toy_data, progress=False)
+    train_run(one, 1, toy_data, progress=False)
+    _ = run_in_processes(2, train_run, two, 0, toy_data, "cpu", True, False)
+    processes = largest_difference(one, two)
+    seeds = largest_difference(one, one, 0, 1)
 
 # %%
-processes = largest_difference(one, two)
-seeds = largest_difference(one, one, 0, 1)
 print(f"one against two processes, same seed: {processes:.0e}; one process, seed 0 against seed 1: {seeds:.0e}")
 print("far above rounding (section 3: about 3e-7):", processes > 1e-4)
 print("below a change of seed:", processes < seeds)
