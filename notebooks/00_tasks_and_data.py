@@ -31,6 +31,30 @@
 # shows the course files' numbers from the committed `cpu` run in every profile.
 
 # %%
+# Set-up for a fresh cloud kernel (Colab, a rented GPU): where the course is not installed,
+# this installs it (bert_core.course.cloud explains how); where it is, it does nothing.
+import importlib.util
+
+if importlib.util.find_spec("bert_core") is None:
+    import os
+    import subprocess
+    import sys
+
+    source = os.environ.get("BERT_CORE_SOURCE", "")  # a git address, or a folder with the course
+    if not source:
+        raise RuntimeError("bert_core is not installed in this kernel: set os.environ['BERT_CORE_SOURCE'] to "
+                           "the course's git address (or a folder that holds it) and run this cell again")
+    if not os.path.isdir(source):
+        subprocess.run(["git", "clone", "--depth", "1", source, "multitask-minbert"], check=True)
+        source = "multitask-minbert"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", source], check=True)
+    sys.path.insert(0, os.path.abspath(source))  # the kernel started before the install
+    os.environ["BERT_CORE_FRESH_KERNEL"] = "1"
+from bert_core.course.cloud import prepare
+
+prepare()
+
+# %%
 import tempfile
 import warnings
 from pathlib import Path

@@ -37,8 +37,8 @@ from bert_core.experiments.profiles import PROFILES, get_profile
 from bert_core.files import PROJECT_ROOT, temporary_runs
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
 
-__all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "execute_notebook",
-           "notebook_target", "execute_all", "COMMITTED_PROFILE"]
+__all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "stable_cell_ids",
+           "execute_notebook", "notebook_target", "execute_all", "COMMITTED_PROFILE"]
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 COMMITTED_PROFILE = "cpu"  # the profile whose executions are the committed notebooks
@@ -60,7 +60,7 @@ def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 36
     from nbclient import NotebookClient
 
     nb = jupytext.read(source)
-    _stable_cell_ids(nb)
+    stable_cell_ids(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["bert_core"] = {"profile": profile}  # what a reader of the file sees the results of
     old = os.environ.get("BERT_CORE_PROFILE")
@@ -116,7 +116,7 @@ def scratch_runs() -> Iterator[Path]:
         yield folder
 
 
-def _stable_cell_ids(nb) -> None:
+def stable_cell_ids(nb) -> None:
     """Cell ids from the cells' content, not random: a rerun that changes nothing leaves
     the committed .ipynb byte for byte as it was."""
     seen: dict[str, int] = {}
