@@ -35,7 +35,8 @@ def test_writing_the_cells_twice_changes_nothing(tmp_path):
 def fresh_kernel(monkeypatch):
     """A kernel without bert_core (as find_spec sees it), whose commands are recorded, not run."""
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bert_core" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "bert_core" else real(name, *a))
     commands: list[list[str]] = []
     monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
     monkeypatch.setattr(cloud, "prepare", lambda: commands.append(["prepare"]))
@@ -60,7 +61,8 @@ def test_a_fresh_kernel_clones_the_course_installs_it_and_prepares(fresh_kernel,
 def test_a_fresh_kernel_installs_a_folder_without_cloning(fresh_kernel, monkeypatch, tmp_path):
     monkeypatch.setenv("BERT_CORE_SOURCE", str(tmp_path))
     exec(cloud.FIRST_CELL, {})
-    assert fresh_kernel == [[sys.executable, "-m", "pip", "install", "--quiet", "-e", str(tmp_path)], ["prepare"]]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(tmp_path)]
+    assert fresh_kernel == [pip, ["prepare"]]
 
 
 def test_a_fresh_kernel_without_a_source_says_how_to_name_one(fresh_kernel):
@@ -89,7 +91,8 @@ def recorded(monkeypatch, tmp_path):
     return calls, (lambda *a: calls.append(("pip",) + a)), (lambda folder: calls.append(("fetch", folder)))
 
 
-def test_in_colab_prepare_installs_the_checkpoint_and_fetches_the_data(recorded, monkeypatch, tmp_path, capsys):
+def test_in_colab_prepare_installs_the_checkpoint_and_fetches_the_data(recorded, monkeypatch, tmp_path,
+                                                                        capsys):
     calls, install, fetch = recorded
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     real = importlib.util.find_spec
