@@ -56,7 +56,8 @@ def test_a_registered_extension_acts_without_a_change_to_the_loop(tiny_checkpoin
     config = _config(tiny_checkpoint)
     baseline = train_run(config, 0, sample_data_dir(), progress=False)
     monkeypatch.setitem(plugins.PLUGINS, "double-sts", lambda config, model, train, seed: DoubleSts())
-    doubled = train_run(config, 0, sample_data_dir(), progress=False)
+    with pytest.warns(UserWarning, match="held another run"):  # the baseline's folder, moved aside
+        doubled = train_run(config, 0, sample_data_dir(), progress=False)
     assert seen == [0, 1]
     assert [row[0] for row in doubled["doubled"]] == [1, 2]  # its record reaches the run's record
     first = [r for r in doubled["losses"] if r[0] == 1]

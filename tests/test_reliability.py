@@ -277,6 +277,8 @@ def _older_progress(path: Path) -> None:
     (lambda p: p.write_text("{broken"), "latest.json", r"not a readable pointer"),
     (_older_progress, "pt", r"lacks \['drawn'\]"),
 ])
+# torch's note on the pickled file that _malicious writes by hand, not a warning of ours
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_corrupt_checkpoint_names_the_file_and_the_way_out(tiny_run, isolated_outputs, damage, file, why):
     config, folder = _killed_run(tiny_run)
     stem = latest_checkpoint(folder)["stem"]
