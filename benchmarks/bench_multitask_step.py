@@ -2,8 +2,8 @@
 
 One step = one batch of each of SST, Quora and STS (``batch`` examples, every sentence
 exactly ``tokens`` WordPieces, pairs encoded separately), forward, backward, AdamW: the
-training loop's own path (each task's ``Source`` as the plug-ins shape it, their ``terms``, and
-``bert_core.training.loop.optimisation_step``). Variants:
+training loop's own step (each task's ``Source`` as the plug-ins shape it, then
+``bert_core.training.step.training_step``). Variants:
 
     baseline       the sum of the three losses, one backward
     pcgrad         each task's backward on its own; the encoder's gradients projected
@@ -49,7 +49,7 @@ def _sentence(tokens: int, generator: torch.Generator) -> str:
 
 
 def _batches(batch: int, tokens: int):
-    from bert_core.multitask.data import PairExample, SentimentExample
+    from bert_core.multitask.examples import PairExample, SentimentExample
 
     g = torch.Generator().manual_seed(0)
     return {
@@ -72,10 +72,10 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
     from bert_core.bert.tokenizer import Tokenizer
     from bert_core.multitask.model import MultitaskBERT
     from bert_core.training.hooks import Source, Step
-    from bert_core.training.loop import optimisation_step
     from bert_core.training.pcgrad import SurgeryExtension
     from bert_core.training.smart import SMART_SETTINGS, SmartExtension
     from bert_core.training.state import TrainingState
+    from bert_core.training.step import training_step
 
     device = torch.device(device_name)
     torch.manual_seed(0)
@@ -101,14 +101,8 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
     times = []
     for step in range(steps + 1):  # the first is the warm-up
         start = time.perf_counter()
-        losses, extras = {}, {}
-        for task, source in sources.items():
-            losses[task], extras[task] = source.loss(model, tokenizer, task, source.examples, device)
         at = Step(step, 0, 0, state)
-        terms = dict(losses)
-        for extension in extensions:
-            terms = extension.terms(losses, extras, at, terms)
-        optimisation_step(model, optimizer, terms, extensions, at, losses, extras)
+        training_step(model, optimizer, tokenizer, batches, sources, extensions, at, device)
         if device.type == "cuda":
             torch.cuda.synchronize()
         if step:

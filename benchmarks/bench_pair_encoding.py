@@ -31,8 +31,9 @@ from pathlib import Path
 import torch
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import PairExample, data_dir, load_task, sample_data_dir, task_file
+from bert_core.multitask.data import data_dir, load_task, sample_data_dir, task_file
 from bert_core.multitask.evaluate import predict
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 

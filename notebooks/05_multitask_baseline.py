@@ -26,8 +26,8 @@
 #
 # **What you'll need:** notebook 04 (heads, the experiment API).
 # `bert_core.multitask.model`, `bert_core.multitask.heads`, `bert_core.training.losses`,
-# `bert_core.training.sampling`, `bert_core.multitask.evaluate`, `bert_core.experiments`,
-# `bert_core.course.tables`.
+# `bert_core.training.sampling`, `bert_core.training.step`, `bert_core.multitask.evaluate`,
+# `bert_core.experiments`, `bert_core.course.tables`.
 
 # %%
 # Set-up for a fresh cloud kernel (Colab, a rented GPU): where the course is not installed,
@@ -84,12 +84,14 @@ from bert_core.experiments.store import load_artefact, reusing, save_artefact
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask.evaluate import overall_score
 from bert_core.multitask.heads import ConcatPairHead
-from bert_core.multitask.data import DataWarning, load_task, sentences
+from bert_core.multitask.data import DataWarning, load_task
+from bert_core.multitask.examples import sentences
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.losses import task_loss
 from bert_core.training.datasets import dev_data
 from bert_core.training.sampling import step_tasks, steps_per_epoch
+from bert_core.training.step import training_step
 
 profile = setup(seed=0)
 # the course's two unusable Quora rows are counted in notebook 00, section 1
@@ -185,6 +187,21 @@ pd.Series(rules, name="steps per epoch").unstack()
 # largest, is mostly unseen in any one epoch. On the full Quora data (141k pairs, not the
 # 16k offline split) the gap is ten times wider.
 #
+# ### One training step
+#
+# The run around a step (the schedule of tasks above, drawing the batches, checkpoints,
+# evaluation, the record) lives in `bert_core.training.loop`; the step itself is short
+# enough to read whole. `batches` holds one batch for each task the step trains (three
+# when simultaneous, one when round-robin). The extensions of notebooks 07-10 plug in at
+# two points: `terms` (loss balancing weighs the losses, SMART adds its penalties) and
+# `backward` (PCGrad projects the gradients instead of summing them). With none, a step
+# is the sum of the task losses, one backward pass and one AdamW update:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+show_source(training_step)
+
+# %% [markdown]
 # ## 4. The overall score
 #
 # The course's leaderboard ranks a model by one number, mapping Pearson's r from [-1, 1]

@@ -83,7 +83,8 @@ from bert_core.course.zero_shot import stored_pairs
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
 from bert_core.files import PROJECT_ROOT
-from bert_core.multitask.data import PairExample, load_task
+from bert_core.multitask.data import load_task
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.heads import HEADS, CosineMixHead, CrossTanhHead, build_head, head_encoding
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import pool

@@ -77,7 +77,7 @@ from bert_core.course.tables import (
 )
 from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
-from bert_core.multitask.data import PairExample
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import (
     SMART_SETTINGS,

@@ -71,7 +71,8 @@ from bert_core.course.tables import ours, provenance_line, published_rows, resul
 from bert_core.errors import DataError
 from bert_core.experiments import run_experiment
 from bert_core.experiments.grid import table
-from bert_core.multitask.data import SentimentExample, load_task
+from bert_core.multitask.data import load_task
+from bert_core.multitask.examples import SentimentExample
 from bert_core.multitask.extra import EXTRA, extra_file, load_extra, read_snli, read_yelp
 from bert_core.training import eda
 from bert_core.training.paraphrases import fill_cache, read_cache

@@ -19,8 +19,9 @@ from bert_core.course import analysis, categories, paired, widgets
 from bert_core.errors import DataError
 from bert_core.experiments.run import missing_weights_line, run_experiment, stored_model, trained_model
 from bert_core.experiments.submission import check_file, check_submission, write_submission
-from bert_core.multitask.data import PairExample, SentimentExample, load_task, sample_data_dir
+from bert_core.multitask.data import load_task, sample_data_dir
 from bert_core.multitask.evaluate import PREDICTION_HEADERS, predict, prediction_file_name
+from bert_core.multitask.examples import PairExample, SentimentExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.run_folder import run_dir
 

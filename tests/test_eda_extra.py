@@ -12,7 +12,8 @@ import torch
 
 from bert_core.errors import ConfigError, DataError
 from bert_core.experiments import make_config
-from bert_core.multitask.data import SentimentExample, load_task, sample_data_dir
+from bert_core.multitask.data import load_task, sample_data_dir
+from bert_core.multitask.examples import SentimentExample
 from bert_core.multitask.extra import EXTRA, extra_file, load_extra, read_snli, read_yelp, snli_similarity
 from bert_core.training import eda
 from bert_core.training.datasets import training_data

@@ -9,7 +9,7 @@ import torch
 
 from bert_core.training.balancing import LossBalancing, dwa_weights_by_round
 from bert_core.training.hooks import Step
-from bert_core.training.losses import balanced_terms, combine_losses, dwa_weights
+from bert_core.training.losses import balanced_terms, dwa_weights
 from bert_core.training.state import TrainingState
 
 PREVIOUS = {"sst": 1.2, "quora": 0.5, "sts": 2.0}
@@ -41,9 +41,9 @@ def test_dwa_weights_are_one_until_two_rounds_exist():
 
 def test_balanced_terms():
     losses = {"sst": torch.tensor(2.0), "sts": torch.tensor(0.5)}
-    assert combine_losses(losses).item() == 2.5
-    assert combine_losses(losses, "squared").item() == 4.25
-    assert combine_losses(losses, "dwa", {"sst": 0.5, "sts": 1.5}).item() == pytest.approx(1.75)
+    assert sum(balanced_terms(losses).values()).item() == 2.5
+    assert sum(balanced_terms(losses, "squared").values()).item() == 4.25
+    assert sum(balanced_terms(losses, "dwa", {"sst": 0.5, "sts": 1.5}).values()).item() == pytest.approx(1.75)
     assert balanced_terms(losses, "dwa")["sst"].item() == 2.0  # no weights yet: 1
     with pytest.raises(ValueError, match="loss_balancing"):
         balanced_terms(losses, "max")

@@ -12,7 +12,8 @@ import torch
 from bert_core.bert.model import BertModel
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.experiments import make_config
-from bert_core.multitask.data import PairExample, sample_data_dir
+from bert_core.multitask.data import sample_data_dir
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.heads import build_head
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training import plugins

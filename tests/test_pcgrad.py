@@ -63,7 +63,7 @@ def test_gram_form_equals_the_algorithm_as_written(tasks):
 
 def test_gradient_surgery_on_a_real_model(tiny_checkpoint):
     from bert_core.bert.tokenizer import Tokenizer
-    from bert_core.multitask.data import PairExample, SentimentExample
+    from bert_core.multitask.examples import PairExample, SentimentExample
     from bert_core.multitask.model import MultitaskBERT
     from bert_core.training.losses import task_loss
 

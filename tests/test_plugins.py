@@ -65,3 +65,51 @@ def test_a_registered_extension_acts_without_a_change_to_the_loop(tiny_checkpoin
     assert doubled["losses"] != baseline["losses"]  # then the doubled gradient moved them apart
     assert "doubled" not in baseline
     assert torch.tensor([r[2] for r in doubled["losses"]]).isfinite().all()
+
+
+def test_two_extensions_that_own_the_backward_pass_stop_the_run_before_it_trains(tiny_checkpoint,
+                                                                                 monkeypatch):
+    class OwnBackward(Extension):
+        def backward(self, terms, step):
+            sum(terms.values()).backward()
+            return True
+
+    config = _config(tiny_checkpoint, pcgrad=True)
+    model, train = model_for(config), training_data(config, sample_data_dir())
+    assert [plugins.owns_backward(e) for e in plugins.extensions_for(config, model, train)] == [True]
+    monkeypatch.setitem(plugins.PLUGINS, "own-backward", lambda config, model, train, seed: OwnBackward())
+    with pytest.raises(ValueError, match="pcgrad, own-backward each own the backward pass"):
+        plugins.extensions_for(config, model, train)
+
+
+def test_the_training_step_is_the_sum_of_the_task_losses_then_adamw(tiny_checkpoint):
+    """With no extension, ``training_step`` is the step written out by hand: each task's
+    batch loss, their sum back-propagated, one AdamW step; bit for bit."""
+    from bert_core.bert.optim import AdamW
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.training.hooks import Source, Step, task_batch_loss
+    from bert_core.training.state import TrainingState
+    from bert_core.training.step import training_step
+
+    config = _config(tiny_checkpoint, hidden_dropout=0.0, attention_dropout=0.0, head_dropout=0.0)
+    train = training_data(config, sample_data_dir())
+    batches = {task: examples[:4] for task, examples in train.items()}
+    tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(32)
+    torch.manual_seed(0)
+    stepped = model_for(config)
+    by_hand = model_for(config)
+    by_hand.load_state_dict(stepped.state_dict())
+    before = {k: v.clone() for k, v in stepped.state_dict().items()}
+    optimizers = [AdamW(m.parameters(), lr=1e-3) for m in (stepped, by_hand)]
+
+    sources = {task: Source(task, examples) for task, examples in train.items()}
+    losses = training_step(stepped, optimizers[0], tokenizer, batches, sources, [],
+                           Step(0, 0, 0, TrainingState("test")), torch.device("cpu"))
+    expected = {task: task_batch_loss(by_hand, tokenizer, task, batch, torch.device("cpu"))[0]
+                for task, batch in batches.items()}
+    sum(expected.values()).backward()
+    optimizers[1].step()
+    assert {t: v.item() for t, v in losses.items()} == {t: v.item() for t, v in expected.items()}
+    after, reference = stepped.state_dict(), by_hand.state_dict()
+    assert all(torch.equal(after[k], reference[k]) for k in after)
+    assert not all(torch.equal(after[k], v) for k, v in before.items())  # and the step moved the weights

@@ -146,7 +146,7 @@ def test_the_ablation_changes_one_thing_of_the_small_cpu_recipe():
 
 def test_padded_lengths_are_what_each_layout_pads_to(minilm_folder):
     from bert_core.bert.tokenizer import Tokenizer
-    from bert_core.multitask.data import PairExample, SentimentExample
+    from bert_core.multitask.examples import PairExample, SentimentExample
     from bert_core.multitask.model import MultitaskBERT
 
     tokenizer = Tokenizer.from_pretrained(minilm_folder)

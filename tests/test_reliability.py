@@ -319,8 +319,8 @@ def test_a_finished_run_stays_resumable_until_its_result_is_stored(tiny_run, iso
     assert latest_checkpoint(folder) is not None  # killed before the record was stored: resumable
     monkeypatch.setattr(run_module, "store_run", real_store)
     steps = []
-    real_step = loop.optimisation_step
-    monkeypatch.setattr(loop, "optimisation_step", lambda *a, **k: (steps.append(1), real_step(*a, **k)))
+    real_step = loop.training_step
+    monkeypatch.setattr(loop, "training_step", lambda *a, **k: (steps.append(1), real_step(*a, **k))[1])
     result = run_experiment(config, progress=False)
     assert steps == []  # nothing retrained: the finished run was picked up
     assert load_result(config).runs[0]["epochs"] == result.runs[0]["epochs"]

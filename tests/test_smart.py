@@ -8,7 +8,7 @@ import torch
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.experiments import make_config
-from bert_core.multitask.data import PairExample, SentimentExample
+from bert_core.multitask.examples import PairExample, SentimentExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import (
     SMART_SETTINGS,

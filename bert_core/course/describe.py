@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import PairExample, SentimentExample, load_task
+from bert_core.multitask.data import load_task
+from bert_core.multitask.examples import PairExample, SentimentExample
 from bert_core.multitask.tasks import TASKS
 
 __all__ = ["token_lengths", "label_summary", "describe_tasks", "pair_or_sentence", "summary_table",

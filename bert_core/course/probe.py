@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.significance import majority_rate
-from bert_core.multitask.data import Example, sentence_pairs
+from bert_core.multitask.examples import Example, sentence_pairs
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 

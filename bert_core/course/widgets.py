@@ -29,7 +29,7 @@ import torch
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.course.analysis import SST_NAMES
 from bert_core.course.categories import CATEGORIES, categorise
-from bert_core.multitask.data import PairExample, SentimentExample
+from bert_core.multitask.examples import PairExample, SentimentExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 

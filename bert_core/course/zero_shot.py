@@ -30,7 +30,8 @@ from bert_core.experiments.cli import user_errors_in_one_line
 from bert_core.experiments.profiles import get_profile
 from bert_core.experiments.result import ExperimentResult
 from bert_core.experiments.store import load_artefact, save_artefact
-from bert_core.multitask.data import Example, load_task
+from bert_core.multitask.data import load_task
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.datasets import fixed_subset

@@ -1,7 +1,9 @@
 """The multitask model and its tasks (the course's part 2): reads ``bert_core.bert``.
 
     tasks        the task registry: one frozen Task per task (kind, files, labels, metric, loss)
-    data         the course's files: reading, checking, the sample set, the download
+    examples     the examples: a sentence with its sentiment, a pair with its label
+    data         the course's files: where they are, reading and checking them, the sample set
+    download     fetching the course's files from the starter repository (online)
     extra        extra training data: Yelp reviews for SST, SNLI pairs for STS (report 001)
     pooling      a sentence embedding from BERT's outputs: [CLS] pooler, mean, max
     heads        the task heads (linear, concatenation, siamese, cosine, MLP, cross-encoder)

@@ -1,4 +1,5 @@
-"""The course's data files: where they are, how to read them, how to get them.
+"""The course's data files: where they are and how to read them (how to get them:
+``bert_core.multitask.download``; what they hold: ``bert_core.multitask.examples``).
 
 Four tasks, each in the CS224N starter repository's tab-separated format, the first
 column an unnamed row index:
@@ -38,23 +39,20 @@ import csv
 import io
 import os
 import sys
-import urllib.request
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, Union
+from typing import TypeVar
 
 from bert_core.errors import DataError
-from bert_core.multitask.tasks import TASKS as REGISTRY
+from bert_core.multitask.examples import Example, PairExample, SentimentExample
+from bert_core.multitask.tasks import TASKS
+
+_E = TypeVar("_E", SentimentExample, PairExample)
 
 __all__ = [
-    "TASKS",
     "SPLITS",
-    "SentimentExample",
-    "PairExample",
-    "Example",
     "DataWarning",
     "DataError",
     "data_dir",
@@ -64,65 +62,16 @@ __all__ = [
     "read_pairs",
     "load_task",
     "read_header",
-    "sentences",
-    "sentence_pairs",
-    "texts",
-    "download",
     "DOWNLOAD_COMMAND",
     "STARTER_DATA_URL",
 ]
 
-TASKS = tuple(REGISTRY)
 SPLITS = ("train", "dev", "test")
 STARTER_DATA_URL = (
     "https://raw.githubusercontent.com/gpoesia/minbert-default-final-project/main/data/"
 )
 DOWNLOAD_COMMAND = "python -m bert_core.multitask.data download"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class SentimentExample:
-    id: str
-    sentence: str
-    label: int | None  # SST 0-4, CFIMDB 0/1; None in test-student files
-
-
-@dataclass(frozen=True)
-class PairExample:
-    id: str
-    sentence1: str
-    sentence2: str
-    label: float | None  # Quora 0.0/1.0, STS 0.0-5.0; None in test-student files
-
-
-Example = Union[SentimentExample, PairExample]
-_E = TypeVar("_E", SentimentExample, PairExample)
-
-
-def sentences(examples: Sequence[Example]) -> list[str]:
-    """The sentence of each sentiment example (a TypeError names a pair among them)."""
-    return [_as(e, SentimentExample).sentence for e in examples]
-
-
-def sentence_pairs(examples: Sequence[Example]) -> tuple[list[str], list[str]]:
-    """The first and the second sentences of pair examples (a TypeError names a single
-    sentence among them)."""
-    pairs = [_as(e, PairExample) for e in examples]
-    return [p.sentence1 for p in pairs], [p.sentence2 for p in pairs]
-
-
-def texts(example: Example) -> tuple[str, ...]:
-    """The sentence of a sentiment example, or the two of a pair."""
-    if isinstance(example, PairExample):
-        return (example.sentence1, example.sentence2)
-    return (_as(example, SentimentExample).sentence,)
-
-
-def _as(example: Example, kind: type[_E]) -> _E:
-    if not isinstance(example, kind):
-        raise TypeError(f"example {example.id!r} is a {type(example).__name__}, expected a {kind.__name__}")
-    return example
 
 
 class DataWarning(UserWarning):
@@ -142,10 +91,10 @@ def sample_data_dir() -> Path:
 
 def task_file(task: str, split: str, folder: str | Path | None = None) -> Path:
     if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+        raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {SPLITS}")
-    name = REGISTRY[task].file_pattern.format("test-student" if split == "test" else split)
+    name = TASKS[task].file_pattern.format("test-student" if split == "test" else split)
     return Path(folder if folder is not None else data_dir()) / name
 
 
@@ -379,7 +328,7 @@ def load_task(task: str, split: str, folder: str | Path | None = None) -> list[E
     Train and dev files must carry their label column; test-student files have none.
     """
     path = task_file(task, split, folder)
-    spec = REGISTRY[task]
+    spec = TASKS[task]
     if split != "test" and spec.label_column not in read_header(path):
         raise DataError(
             f"{path}, line 1: a {split} file needs a {spec.label_column!r} column; "
@@ -388,37 +337,6 @@ def load_task(task: str, split: str, folder: str | Path | None = None) -> list[E
     if spec.is_pair:
         return list(read_pairs(path, spec.label_column, *spec.label_range))
     return list(read_sentiment(path, spec.num_labels))
-
-
-def download(to: str | Path | None = None, base_url: str = STARTER_DATA_URL,
-             overwrite: bool = False) -> list[Path]:
-    """Fetch the starter repository's public data files into ``to`` (default ``data_dir()``).
-
-    Each file is written to a temporary name and renamed when complete, so an interrupted
-    download never leaves a half file behind.
-    """
-    folder = Path(to) if to is not None else data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for task in TASKS:
-        for split in SPLITS:
-            target = task_file(task, split, folder)
-            if target.exists() and not overwrite:
-                continue
-            url = base_url + target.name
-            partial = target.with_suffix(".csv.part")
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    partial.write_bytes(response.read())
-            except OSError as err:
-                partial.unlink(missing_ok=True)
-                raise ConnectionError(
-                    f"could not download {url} ({err}). Offline? Copy the course's data files "
-                    f"into {folder} by hand, or set BERT_CORE_DATA to a folder that has them."
-                ) from None
-            partial.replace(target)
-            written.append(target)
-    return written
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -433,6 +351,8 @@ def _main(argv: list[str] | None = None) -> int:
     check.add_argument("folder", nargs="?", default=None)
     args = parser.parse_args(argv)
     if args.command == "download":
+        from bert_core.multitask.download import download
+
         for path in download(args.to, args.base_url, args.overwrite):
             print(f"wrote {path}")
         return 0

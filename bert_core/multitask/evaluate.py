@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.files import atomic_write
-from bert_core.multitask.data import Example, texts
+from bert_core.multitask.examples import Example, texts
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bert_core.errors import DataError
-from bert_core.multitask.data import Example, PairExample, SentimentExample, data_dir
+from bert_core.multitask.data import data_dir
+from bert_core.multitask.examples import Example, PairExample, SentimentExample
 
 __all__ = ["ExtraData", "EXTRA", "SNLI_SIMILARITY", "extra_file", "read_yelp", "read_snli", "load_extra",
            "download_extra"]

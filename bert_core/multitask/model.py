@@ -38,7 +38,7 @@ from bert_core.bert.model import BertModel, EncoderAdapters
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.device import to_device
 from bert_core.multitask.adapters import TaskAdapters, adapter_methods, adapter_size
-from bert_core.multitask.data import Example, sentence_pairs, sentences
+from bert_core.multitask.examples import Example, sentence_pairs, sentences
 from bert_core.multitask.heads import HEADS, build_head, head_encoding
 from bert_core.multitask.pooling import pool
 from bert_core.multitask.tasks import TASKS

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bert_core.multitask.data import Example, PairExample
+from bert_core.multitask.examples import Example, PairExample
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.paraphrases import sst_paraphrases
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from bert_core.multitask.data import Example, load_task
+from bert_core.multitask.data import load_task
+from bert_core.multitask.examples import Example
 from bert_core.multitask.extra import EXTRA, load_extra
 from bert_core.training.augmentation import augment
 from bert_core.training.config import ExperimentConfig

@@ -39,7 +39,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from bert_core.multitask.data import Example, SentimentExample
+from bert_core.multitask.examples import Example, SentimentExample
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.hooks import BatchLoss, Extension, Source
 

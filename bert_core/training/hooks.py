@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.distributed import SINGLE, World
 from bert_core.training.losses import task_loss
@@ -104,7 +104,8 @@ class Extension:
 
     def backward(self, terms: Mapping[str, Tensor], step: Step) -> bool:
         """Back-propagate ``terms`` and return True, or return False to leave it to the
-        default (the gradient of their sum). At most one extension of a run does it. Under
+        default (the gradient of their sum). At most one extension of a run overrides it
+        (``plugins.extensions_for`` refuses a second). Under
         data parallelism (``step.world``) it leaves every gradient summed across the
         processes, as the default does (``World.sync_gradients``)."""
         return False

@@ -2,10 +2,10 @@
 
     for epoch e (bert_core.training.sampling.Schedule: the tasks of each step, a frozen encoder):
         for step s of the epoch:
-            L_t, extras_t = loss of batch_t            from each task's source (hooks.Source)
-            terms = extensions' terms(L)               Σ_t L_t by default
-            ∇ = ∇ Σ_t terms_t, or an extension's backward
-            θ ← AdamW(θ, ∇);  extensions' after_step;  lr ← schedule(s)
+            batch_t = the next batch of each task t of the step (from its hooks.Source)
+            training_step(model, batches)      bert_core.training.step: losses, the extensions'
+                                               terms, backward, AdamW, after_step
+            lr ← schedule(s)
         evaluate on dev; keep the weights if the overall score is the best so far
 
 then the best weights predict dev and test-student, written in the starter's formats.
@@ -39,14 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.device import autocast_for, compiled
 from bert_core.errors import DataError
-from bert_core.multitask.data import DataWarning, Example, load_task, task_file
+from bert_core.multitask.data import DataWarning, load_task, task_file
 from bert_core.multitask.evaluate import (
     overall_score,
     predict,
@@ -54,19 +53,14 @@ from bert_core.multitask.evaluate import (
     task_metric,
     write_predictions,
 )
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.datasets import dev_data, training_data
 from bert_core.training.distributed import SINGLE, World, current_world, step_seed
-from bert_core.training.guard import (
-    LossSpikes,
-    TrainingDiverged,
-    check_gradients,
-    check_losses,
-    check_weights,
-)
-from bert_core.training.hooks import Extension, Source, Step, labels_of
+from bert_core.training.guard import LossSpikes, TrainingDiverged, check_weights
+from bert_core.training.hooks import Source, Step, labels_of
 from bert_core.training.memory import PeakMemory
 from bert_core.training.plugins import extensions_for
 from bert_core.training.run_folder import (
@@ -80,10 +74,11 @@ from bert_core.training.run_folder import (
 )
 from bert_core.training.sampling import Schedule, TaskStream
 from bert_core.training.state import TrainingState
+from bert_core.training.step import training_step
 from bert_core.training.timing import PhaseClock
 
 __all__ = ["TrainingDiverged", "model_for", "parameter_groups", "schedule_for", "lr_schedule",
-           "optimisation_step", "read_run_data", "train_run"]
+           "read_run_data", "train_run"]
 
 
 def model_for(config: ExperimentConfig) -> MultitaskBERT:
@@ -138,27 +133,6 @@ def lr_schedule(optimizer: torch.optim.Optimizer, config: ExperimentConfig,
         return 1.0
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def optimisation_step(model: MultitaskBERT, optimizer: torch.optim.Optimizer, terms: Mapping[str, Tensor],
-                      extensions: Sequence[Extension], step: Step, losses: Mapping[str, Tensor],
-                      extras: Mapping[str, dict[str, Tensor]], clock: PhaseClock | None = None) -> None:
-    """One update from the per-task terms of a step: an extension's backward (PCGrad) or
-    the gradient of their sum (summed across the processes of ``step.world``), the
-    optimiser's step, cleared gradients, the after-step hooks (timed as ``backward`` and
-    ``optimiser`` on ``clock``). A NaN or infinite gradient norm raises ``TrainingDiverged``
-    before the optimiser touches the weights."""
-    clock = clock or PhaseClock()
-    with clock("backward"):
-        if not any(extension.backward(terms, step) for extension in extensions):
-            sum(terms.values()).backward()  # type: ignore[union-attr]
-            step.world.sync_gradients(model.parameters())
-        check_gradients(model)
-    with clock("optimiser"):
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        for extension in extensions:
-            extension.after_step(model, step, losses, extras)
 
 
 def read_run_data(config: ExperimentConfig, data: str | Path
@@ -300,25 +274,16 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                     step = Step(state.step, epoch, seed, state, world)
                     if world.size > 1:  # each rank its own dropout masks, the same ones on resume
                         torch.manual_seed(step_seed(seed, state.step, world.rank))
-                    losses, extras = {}, {}
-                    with autocast, clock("forward"):
-                        for task in plan.step_tasks[step.index - epoch_start]:
-                            source = sources[task]
-                            batch, weight = world.shard(draw(task, source), source.shardable)
-                            loss, extra = source.loss(model, tokenizer, task, batch, device)
-                            losses[task] = world.global_mean(loss, weight)
-                            extras[task] = {k: world.global_mean(v, weight) for k, v in extra.items()}
+                    step_tasks = plan.step_tasks[step.index - epoch_start]
+                    batches = {task: draw(task, sources[task]) for task in step_tasks}
                     where = f"at step {step.index + 1} (epoch {epoch + 1})"
                     try:
-                        check_losses(losses)
-                        spikes.observe({t: v.detach().item() for t, v in losses.items()},
-                                       f"{config.name} (seed {seed}) {where}")
-                        terms = dict(losses)
-                        for extension in extensions:
-                            terms = extension.terms(losses, extras, step, terms)
-                        optimisation_step(model, optimizer, terms, extensions, step, losses, extras, clock)
+                        losses = training_step(model, optimizer, tokenizer, batches, sources, extensions,
+                                               step, device, autocast, clock)
                     except TrainingDiverged as error:
                         raise diverged(error, where) from None
+                    spikes.observe({t: v.detach().item() for t, v in losses.items()},
+                                   f"{config.name} (seed {seed}) {where}")
                     scheduler.step()
                     state.step += 1
                     state.losses.extend([state.step, t, round(v.detach().item(), 5)]

@@ -44,9 +44,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from bert_core.multitask.tasks import TASKS
+from bert_core.multitask.tasks import get_task
 
-__all__ = ["LOSS_BALANCINGS", "task_loss", "balanced_terms", "combine_losses", "dwa_weights",
+__all__ = ["LOSS_BALANCINGS", "task_loss", "balanced_terms", "dwa_weights",
            "multiple_negatives_ranking_loss"]
 
 LOSS_BALANCINGS = ("sum", "squared", "dwa")
@@ -54,7 +54,7 @@ LOSS_BALANCINGS = ("sum", "squared", "dwa")
 
 def task_loss(task: str, outputs: Tensor, labels: Tensor) -> Tensor:
     """The mean loss of one batch: ``outputs`` ``[B, K]`` logits or ``[B]``, ``labels`` ``[B]``."""
-    loss = TASKS[task].loss
+    loss = get_task(task).loss
     if loss == "cross_entropy":
         return F.cross_entropy(outputs.float(), labels.long())
     if loss == "binary_cross_entropy":
@@ -74,12 +74,6 @@ def balanced_terms(losses: Mapping[str, Tensor], balancing: str = "sum",
         weights = weights or {}
         return {t: weights.get(t, 1.0) * loss for t, loss in losses.items()}
     raise ValueError(f"unknown loss_balancing {balancing!r}; choose one of {LOSS_BALANCINGS}")
-
-
-def combine_losses(losses: Mapping[str, Tensor], balancing: str = "sum",
-                   weights: Mapping[str, float] | None = None) -> Tensor:
-    """The multitask loss: the sum of the balanced terms (the plain sum by default)."""
-    return sum(balanced_terms(losses, balancing, weights).values())  # type: ignore[return-value]
 
 
 def dwa_weights(previous: Mapping[str, float] | None, before: Mapping[str, float] | None,

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from bert_core.errors import DataError
 from bert_core.files import atomic_write
-from bert_core.multitask.data import Example, SentimentExample, data_dir
+from bert_core.multitask.data import data_dir
+from bert_core.multitask.examples import Example, SentimentExample
 
 __all__ = ["Paraphraser", "CACHE_FILE", "cache_path", "read_cache", "write_cache", "fill_cache",
            "sst_paraphrases"]

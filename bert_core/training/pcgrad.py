@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from bert_core.training.distributed import SINGLE, World
 from bert_core.training.hooks import Extension, Step
 
-__all__ = ["SurgeryExtension", "project_conflicting", "surgery_weights", "parameter_groups",
+__all__ = ["SurgeryExtension", "project_conflicting", "surgery_weights", "encoder_layer_groups",
            "GradientSurgery"]
 
 
@@ -89,7 +89,7 @@ def surgery_weights(gram: Tensor, generator: torch.Generator | None = None) -> T
     return coefficients.sum(0)
 
 
-def parameter_groups(model: nn.Module) -> dict[str, list[str]]:
+def encoder_layer_groups(model: nn.Module) -> dict[str, list[str]]:
     """The shared encoder's parameter names by layer: ``embeddings``, ``layer 0`` ... ``layer
     L-1``, ``pooler`` (names as in ``model.named_parameters()``, under ``bert.``)."""
     groups: dict[str, list[str]] = {}
@@ -120,7 +120,7 @@ class GradientSurgery:
 
     def __init__(self, model: nn.Module):
         named = dict(model.named_parameters())
-        self.groups = parameter_groups(model)
+        self.groups = encoder_layer_groups(model)
         self.names = [n for names in self.groups.values() for n in names]
         self.params = [named[n] for n in self.names]
         shared = set(self.names)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.balancing import LossBalancing, TaskWeights
 from bert_core.training.config import ExperimentConfig
@@ -23,7 +23,7 @@ from bert_core.training.pcgrad import SurgeryExtension
 from bert_core.training.ranking import RankingLoss
 from bert_core.training.smart import SmartExtension
 
-__all__ = ["PLUGINS", "extensions_for", "synonyms_for"]
+__all__ = ["PLUGINS", "extensions_for", "owns_backward", "synonyms_for"]
 
 # (config, the freshly built model, the training data, the run's seed) -> the extension or None
 Factory = Callable[[ExperimentConfig, MultitaskBERT, Mapping[str, Sequence[Example]], int], Extension | None]
@@ -55,6 +55,17 @@ def synonyms_for(config: ExperimentConfig, model: MultitaskBERT) -> Synonyms:
 def extensions_for(config: ExperimentConfig, model: MultitaskBERT,
                    train: Mapping[str, Sequence[Example]], seed: int = 0) -> list[Extension]:
     """The extensions ``config`` turns on, built for ``model``, its training data and the
-    run's seed."""
-    built = (make(config, model, train, seed) for make in PLUGINS.values())
-    return [extension for extension in built if extension is not None]
+    run's seed. At most one may own the backward pass (override ``Extension.backward``):
+    two would each back-propagate the same terms, so the run stops here, before training."""
+    built = {name: make(config, model, train, seed) for name, make in PLUGINS.items()}
+    extensions = {name: extension for name, extension in built.items() if extension is not None}
+    owners = [name for name, extension in extensions.items() if owns_backward(extension)]
+    if len(owners) > 1:
+        raise ValueError(f"{config.name}: the extensions {', '.join(owners)} each own the backward pass; "
+                         "a run can have one of them: turn the others off in the config")
+    return list(extensions.values())
+
+
+def owns_backward(extension: Extension) -> bool:
+    """Whether ``extension`` replaces the default backward pass (overrides ``backward``)."""
+    return type(extension).backward is not Extension.backward

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.hooks import Extension, Source, labels_of

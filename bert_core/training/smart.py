@@ -63,7 +63,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.multitask.data import Example
+from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT, TaskBatch
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.hooks import Extension, Source, Step, labels_of

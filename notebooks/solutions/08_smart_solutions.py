@@ -60,7 +60,7 @@ from bert_core.course.notebook import setup
 from bert_core.course.significance import detectable_difference
 from bert_core.course.tables import penalty_means
 from bert_core.experiments.grid import table
-from bert_core.multitask.data import PairExample
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.smart import SMART_SETTINGS, Smart, SmartSettings, adversarial_regulariser
 

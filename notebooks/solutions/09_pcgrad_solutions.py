@@ -58,7 +58,7 @@ from bert_core.experiments.grid import table
 from bert_core.multitask import data
 from bert_core.training.losses import task_loss
 from bert_core.training.loop import model_for
-from bert_core.training.pcgrad import parameter_groups, project_conflicting
+from bert_core.training.pcgrad import encoder_layer_groups, project_conflicting
 
 profile = setup(seed=0)
 print(profile)
@@ -99,7 +99,7 @@ for label, vectors in candidates.items():
 # ## 2. PCGrad per layer group
 #
 # The change is in `GradientSurgery.backward`: compute one Gram matrix and one set of
-# `surgery_weights` per group of `parameter_groups(model)`, and combine each group's task
+# `surgery_weights` per group of `encoder_layer_groups(model)`, and combine each group's task
 # gradients with its own weights. Before writing it, the records say whether it would
 # matter: how often does a pair conflict in some layer groups while the whole encoder's
 # gradients do not, and the other way round?
@@ -198,7 +198,7 @@ for task in ("sst", "quora", "sts"):
                    "‖g_t‖ (encoder)": torch.sqrt(sum((p.grad ** 2).sum() for p in encoder if p.grad is not None)).item()}
 frame = pd.DataFrame(norms).T
 frame["‖g_t‖ / smallest"] = frame["‖g_t‖ (encoder)"] / frame["‖g_t‖ (encoder)"].min()
-print(f"{len(parameter_groups(model))} layer groups, {sum(p.numel() for p in encoder):,} encoder parameters")
+print(f"{len(encoder_layer_groups(model))} layer groups, {sum(p.numel() for p in encoder):,} encoder parameters")
 frame.round(2)
 
 # %% [markdown]
