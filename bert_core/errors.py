@@ -9,7 +9,7 @@ A base module: every layer may import it.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError"]
+__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError", "ModelNotFound"]
 
 
 class InputError(ValueError):
@@ -26,3 +26,8 @@ class DataError(InputError):
 
 class CheckpointError(InputError):
     """A run folder's checkpoint is corrupt, truncated, or from an incompatible version."""
+
+
+class ModelNotFound(InputError):
+    """A pretrained model named by a config (a known name, a hub id, a folder) is not on
+    this machine and cannot be fetched: a typo, or a machine offline."""

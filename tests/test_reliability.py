@@ -22,7 +22,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core.errors import CheckpointError, ConfigError, DataError
+from bert_core.errors import CheckpointError, ConfigError, DataError, ModelNotFound
 from bert_core.experiments import __main__ as cli
 from bert_core.experiments import make_config, run_experiment
 from bert_core.experiments.store import load_result
@@ -305,6 +305,32 @@ def test_a_changed_config_moves_the_old_run_aside(tiny_run, isolated_outputs):
     with pytest.warns(UserWarning, match="moved it to .*seed-0.previous"):
         train_run(tiny_run("same-name", finetune_lr=2e-3), 0, sample_data_dir(), progress=False)
     assert (folder.with_name("seed-0.previous") / "metrics.json").read_text() == before
+
+
+def test_moving_runs_aside_twice_keeps_both(tiny_run, isolated_outputs):
+    folder = run_dir(tiny_run("thrice"), 0)
+    rates = (1e-3, 2e-3, 3e-3)
+    for rate in rates:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the move-aside's warning, tested above
+            train_run(tiny_run("thrice", finetune_lr=rate), 0, sample_data_dir(), progress=False)
+    kept = [json.loads((folder.with_name(name) / "config.json").read_text())["finetune_lr"]
+            for name in ("seed-0.previous", "seed-0.previous-2", "seed-0")]
+    assert kept == list(rates)
+
+
+@pytest.mark.parametrize("typo", ["minilm-16", "/etc/passwd", "./no/such/folder"])
+def test_a_mistyped_checkpoint_stops_before_a_finished_run_is_touched(tiny_run, isolated_outputs,
+                                                                     monkeypatch, typo):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(isolated_outputs / "hf"))  # an empty cache
+    train_run(tiny_run("typo"), 0, sample_data_dir(), progress=False)
+    folder = run_dir(tiny_run("typo"), 0)
+    before = {p.name: p.stat().st_mtime_ns for p in folder.rglob("*")}
+    with pytest.raises((ModelNotFound, FileNotFoundError), match=re.escape(typo.lstrip("./"))):
+        train_run(tiny_run("typo", checkpoint=typo), 0, sample_data_dir(), progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+    assert not folder.with_name("seed-0.previous").exists()
 
 
 def test_a_finished_run_stays_resumable_until_its_result_is_stored(tiny_run, isolated_outputs, monkeypatch):

@@ -15,6 +15,7 @@ from bert_core.bert.weights import (
     read_checkpoint_state_dict,
     resolve_checkpoint,
 )
+from bert_core.errors import ModelNotFound
 
 
 def test_every_checkpoint_key_maps_to_exactly_one_of_ours(minilm_folder):
@@ -112,5 +113,5 @@ def test_resolve_offline_default_and_folders(minilm_folder, tmp_path):
 def test_hub_id_offline_fails_at_once_with_a_way_out(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
-    with pytest.raises(ConnectionError, match="offline.*minilm-l6.*folder"):
+    with pytest.raises(ModelNotFound, match="offline.*a typo.*minilm-l6.*folder"):
         resolve_checkpoint("bert-base-uncased")

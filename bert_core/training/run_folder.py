@@ -9,16 +9,17 @@ file with two names, a hard link: ``bert_core.files.atomic_link``).
 
 Nothing in it is deleted unasked: a run folder that cannot be resumed (another config
 under the same name, or ``resume=False``) is moved aside to ``seed-<seed>.previous/``
-(replacing an older one there), and one process at a time trains in a folder: a second
-gets a ``RunLocked`` error naming the first (an ``flock`` on ``seed-<seed>.lock``, which
-the operating system releases when the process dies, so a killed run never leaves it held).
+(or ``.previous-2/``, ``-3/``, ...: an earlier one moved aside is never replaced), and
+nothing is moved before the run has checked everything it reads (``train_run``: the
+checkpoint, the data). One process at a time trains in a folder: a second gets a
+``RunLocked`` error naming the first (an ``flock`` on ``seed-<seed>.lock``, which the
+operating system releases when the process dies, so a killed run never leaves it held).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +31,8 @@ from bert_core.files import PROJECT_ROOT, atomic_write, runs_root
 from bert_core.training.checkpoint import latest_checkpoint
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "finish_run", "drop_finished_weights",
-           "write_json", "latest_path",
-           "shown"]
+__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "aside_name", "finish_run",
+           "drop_finished_weights", "write_json", "latest_path", "shown"]
 
 
 class RunLocked(InputError):
@@ -84,15 +84,24 @@ def open_run(config: ExperimentConfig, seed: int, resume: bool) -> tuple[Path, b
     if latest is not None and latest.get("run_hash") != config.run_hash(seed):
         latest = None  # a different config under the same name: start again
     if latest is None and folder.exists() and any(folder.iterdir()):
-        aside = folder.with_name(folder.name + ".previous")
-        if aside.exists():
-            shutil.rmtree(aside)
+        aside = aside_name(folder)
         folder.replace(aside)
         warnings.warn(f"{folder} held another run (another config under this name, or resume off); "
                       f"moved it to {aside}", stacklevel=3)
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "config.json", {**config.to_dict(), "seed": seed})
     return folder, latest is not None
+
+
+def aside_name(folder: Path) -> Path:
+    """Where ``folder`` is moved aside: ``<name>.previous``, else the first free
+    ``<name>.previous-<n>`` (n = 2, 3, ...), so that no earlier run is replaced."""
+    aside = folder.with_name(folder.name + ".previous")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = folder.with_name(f"{folder.name}.previous-{number}")
+    return aside
 
 
 def finish_run(folder: Path) -> None:
