@@ -9,7 +9,7 @@ A base module: every layer may import it.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError", "ModelNotFound"]
+__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError", "ModelNotFound", "ResultFileError"]
 
 
 class InputError(ValueError):
@@ -31,3 +31,8 @@ class CheckpointError(InputError):
 class ModelNotFound(InputError):
     """A pretrained model named by a config (a known name, a hub id, a folder) is not on
     this machine and cannot be fetched: a typo, or a machine offline."""
+
+
+class ResultFileError(InputError):
+    """A stored result file cannot be trusted: damaged (not JSON, a merge conflict, cut
+    short), not a result file, or another experiment's or profile's."""

@@ -22,10 +22,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core.errors import CheckpointError, ConfigError, DataError, ModelNotFound
+from bert_core.errors import CheckpointError, ConfigError, DataError, ModelNotFound, ResultFileError
 from bert_core.experiments import __main__ as cli
 from bert_core.experiments import make_config, run_experiment
-from bert_core.experiments.store import load_result
+from bert_core.experiments.store import load_result, results_dir
 from bert_core.multitask.data import DataWarning, load_task, read_sentiment, sample_data_dir
 from bert_core.multitask.evaluate import read_predictions
 from bert_core.training import hooks, loop
@@ -425,3 +425,45 @@ def test_a_run_killed_at_random_steps_resumes_to_the_same_weights(tiny_run, isol
     expected = load_file(str(run_dir(whole, 0) / "last.safetensors"))
     actual = load_file(str(run_dir(broken, 0) / "last.safetensors"))
     assert all(torch.equal(expected[k], actual[k]) for k in expected)
+
+
+@pytest.mark.parametrize("damage,why", [
+    (lambda text: text[: len(text) // 2], r"Expecting|Unterminated|delimiter"),  # cut short
+    (lambda text: "<<<<<<< HEAD\n" + text + "=======\n{}\n>>>>>>> theirs\n", "a merge conflict left in it"),
+    (lambda text: json.dumps({"runs": {}}), "not a result file"),
+    (lambda text: json.dumps({"meta": {}, "payload": {"runs": [1, 2]}}), "not records with a config_hash"),
+])
+def test_a_damaged_result_file_is_named_before_anything_trains(tiny_run, isolated_outputs, damage, why):
+    config = tiny_run("damaged", epochs=1)
+    run_experiment(config, progress=False)
+    path = results_dir("smoke") / "experiments" / "damaged.json"
+    path.write_text(damage(path.read_text()))
+    damaged = path.read_text()
+    shutil.rmtree(run_dir(config, 0).parent)
+    for reuse in (True, False):  # with --no-reuse, before the training, not at the store step
+        with pytest.raises(ResultFileError, match=f"{re.escape(str(path))}: .*(?:{why}).*move it away"):
+            run_experiment(config, reuse=reuse, progress=False)
+    assert path.read_text() == damaged and not run_dir(config, 0).parent.exists()
+
+
+def test_a_result_file_from_another_profile_is_named_not_read_as_no_runs(tiny_run, isolated_outputs):
+    config = tiny_run("copied", epochs=1)
+    run_experiment(config, progress=False)
+    path = results_dir("smoke") / "experiments" / "copied.json"
+    stored = json.loads(path.read_text())
+    stored["payload"]["config"]["profile"] = "cpu"  # as if copied from results/cpu/
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ResultFileError, match=r"copied.json: holds runs of profile 'cpu', not 'smoke'.*"
+                                              r"results/cpu/experiments/copied.json"):
+        load_result(config)
+
+
+def test_the_results_page_names_a_damaged_file_in_one_line(isolated_outputs, capsys):
+    from bert_core.course import readme
+
+    path = isolated_outputs / "results" / "cpu" / "experiments" / "multitask-baseline.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("<<<<<<< HEAD\n{}\n")
+    assert readme.main(["--check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "multitask-baseline.json" in err and "merge conflict" in err

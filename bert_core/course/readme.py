@@ -24,6 +24,7 @@ import pandas as pd
 
 from bert_core.course.comparison import comparison_table
 from bert_core.course.tables import METRICS
+from bert_core.experiments.cli import user_errors_in_one_line
 from bert_core.experiments.grid import GRID, Table, table
 from bert_core.experiments.result import ExperimentResult
 from bert_core.files import PROJECT_ROOT
@@ -118,6 +119,7 @@ def updated_readme(text: str, section: str) -> str:
     return f"{head}{BEGIN}\n{section}\n{END}{tail}"
 
 
+@user_errors_in_one_line
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bert_core.course.readme", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -59,7 +59,10 @@ def run_experiment(
         reuse = reusing()
     device = torch.device(device) if device is not None else profile.device
     world = current_world()
-    stored = world.broadcast(load_result(config) if reuse and world.is_main else None)
+    # the stored file is read (and checked) even when not reused: a run whose record could
+    # not be stored fails here, before it trains
+    checked = load_result(config) if world.is_main else None
+    stored = world.broadcast(checked if reuse else None)
     result = ExperimentResult(config)
     for seed in config.seeds:
         run = stored.runs.get(seed) if stored else None

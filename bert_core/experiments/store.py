@@ -34,14 +34,15 @@ from typing import Any
 
 import torch
 
+from bert_core.errors import ResultFileError
 from bert_core.experiments.presets import in_profile
 from bert_core.experiments.profiles import get_profile
 from bert_core.experiments.result import ExperimentResult
 from bert_core.files import PROJECT_ROOT, atomic_write, results_root, runs_root
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["load_result", "load_results", "store_run", "stored_meta", "results_dir", "provenance", "reusing",
-           "save_artefact", "load_artefact"]
+__all__ = ["load_result", "load_results", "load_experiment", "store_run", "stored_meta", "results_dir",
+           "provenance", "reusing", "save_artefact", "load_artefact", "shown_path"]
 
 
 def results_dir(profile: str) -> Path:
@@ -131,11 +132,56 @@ def _rounded(value: Any) -> Any:
 
 
 def load_artefact(profile: str, name: str) -> dict[str, Any] | None:
-    """The artefact ``{"meta": ..., "payload": ...}``, or None if nobody has run it yet."""
+    """The artefact ``{"meta": ..., "payload": ...}``, or None if nobody has run it yet. A
+    file that is not one (damaged, a merge conflict left in it, cut short) is a
+    ``ResultFileError`` naming it and the way out, never a traceback or a silent nothing."""
     path = results_dir(profile) / f"{name}.json"
     if not path.exists():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        conflict = isinstance(error, json.JSONDecodeError) and "<<<<<<<" in error.doc
+        why = "a merge conflict left in it" if conflict else str(error)
+        raise ResultFileError(_damaged(path, why)) from None
+    if not isinstance(stored, dict) or not {"meta", "payload"} <= set(stored):
+        raise ResultFileError(_damaged(path, 'no "meta" and "payload": not a result file of this project'))
+    return stored
+
+
+def _damaged(path: Path, why: str) -> str:
+    return (f"{path}: cannot be read as a stored result ({why}). Restore it (`git checkout -- "
+            f"{shown_path(path)}` for a committed one) or move it away, then run again; nothing was "
+            "trained or written")
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the project where it is inside it (as git names it), else whole."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def load_experiment(config: ExperimentConfig) -> dict[str, Any] | None:
+    """The stored file of ``config``'s experiment (every run of its name in its profile),
+    checked to be one: its runs a mapping of records with hashes, its config of this name
+    and profile (a file copied in from another profile's folder is an error, not "no runs")."""
+    stored = load_artefact(config.profile, _artefact_name(config))
+    if stored is None:
+        return None
+    path = results_dir(config.profile) / f"{_artefact_name(config)}.json"
+    payload = stored["payload"]
+    runs = payload.get("runs") if isinstance(payload, dict) else None
+    records = isinstance(runs, dict) and all(isinstance(r, dict) and "config_hash" in r
+                                             for r in runs.values())
+    if not records:
+        raise ResultFileError(_damaged(path, "its runs are not records with a config_hash"))
+    written = payload.get("config", {})
+    for field, wanted in (("profile", config.profile), ("name", config.name)):
+        if field in written and written[field] != wanted:
+            raise ResultFileError(
+                f"{path}: holds runs of {field} {written[field]!r}, not {wanted!r} (copied from another "
+                f"folder?). Move it to results/{written.get('profile', '?')}/experiments/"
+                f"{written.get('name', '?')}.json, or away, then run again; nothing was trained or written")
+    return stored
 
 
 def _artefact_name(config: ExperimentConfig) -> str:
@@ -145,7 +191,7 @@ def _artefact_name(config: ExperimentConfig) -> str:
 def load_result(config: ExperimentConfig) -> ExperimentResult | None:
     """The stored runs of ``config`` whose hashes match (None if there are none), without
     training. ``load_result(in_profile(config, "cpu"))`` reads the committed ``cpu`` runs."""
-    stored = load_artefact(config.profile, _artefact_name(config))
+    stored = load_experiment(config)
     if stored is None:
         return None
     by_hash = {run["config_hash"]: run for run in stored["payload"]["runs"].values()}
@@ -171,7 +217,7 @@ def store_run(config: ExperimentConfig, seed: int, run: dict[str, Any]) -> dict[
     batch jobs) both keep theirs: without it, each would write the file it read, without
     the other's seed."""
     with _file_lock(results_dir(config.profile) / f"{_artefact_name(config)}.json"):
-        current = load_artefact(config.profile, _artefact_name(config))
+        current = load_experiment(config)
         runs = {key: {**r, "meta": r.get("meta", current["meta"])}
                 for key, r in (current["payload"]["runs"] if current else {}).items()
                 if r["config_hash"] != run["config_hash"]}
