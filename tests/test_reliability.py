@@ -141,6 +141,9 @@ def test_a_bad_test_student_file_fails_before_training_and_a_missing_one_is_anno
     ("--set train_limit=-3", r"train_limit must be at least 1"),
     ("--seeds a", r"--seeds 'a': expected whole numbers"),
     ("--set no_such_field=1", r"unknown ExperimentConfig field\(s\) \['no_such_field'\]"),
+    ("--set heads=[1,2]", r"heads=\(1, 2\) is not a mapping; write it as a JSON object, e\.g\. --set 'he"),
+    ('--set task_weights={"sts":"x"}', r"task_weights\['sts'\] must be a positive number, got 'x'"),
+    ("--set tasks=qora", r"tasks='qora' is not available; choose one of"),
 ])
 def test_a_bad_option_is_one_line_and_exit_2_before_any_folder_is_touched(option, message, capsys,
                                                                           isolated_outputs):
@@ -153,6 +156,19 @@ def test_a_bad_option_is_one_line_and_exit_2_before_any_folder_is_touched(option
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert re.search(message, err), err
     assert (folder / "metrics.json").exists()
+
+
+def test_an_unknown_preset_is_one_line_with_the_closest_names(capsys):
+    assert cli.main(["multitask-basline", "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: unknown preset 'multitask-basline'; did you mean multitask-baseline or multitask-pretrain or "
+        "multitask-round-robin? (every preset: python -m bert_core.experiments --help)"]
+
+
+def test_a_list_field_given_as_a_string_is_names_separated_by_commas():
+    assert make_config("one", "smoke", tasks="quora").tasks == ("quora",)
+    assert make_config("two", "smoke", tasks="quora, sts").tasks == ("quora", "sts")
 
 
 def test_verbose_shows_the_traceback(capsys):

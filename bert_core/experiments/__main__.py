@@ -15,6 +15,7 @@ status 1 (``bert_core.experiments.cli``); ``--verbose`` shows the traceback too.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -44,7 +45,7 @@ def _parse_value(text: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bert_core.experiments",
                                      description="Train one experiment (a preset or a JSON config).")
-    parser.add_argument("preset", nargs="?", choices=list(PRESETS), help="a named starting point")
+    parser.add_argument("preset", nargs="?", help="a named starting point: " + ", ".join(PRESETS))
     parser.add_argument("--config", type=Path, help="a JSON file of ExperimentConfig fields")
     parser.add_argument("--profile", choices=list(PROFILES), help="default: $BERT_CORE_PROFILE, else gpu/cpu")
     parser.add_argument("--name", help="the run's name (default: the preset's or the file's)")
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.preset is None) == (args.config is None):
         parser.error("give a preset name or --config FILE (one of them)")
+    if args.preset is not None and args.preset not in PRESETS:
+        close = difflib.get_close_matches(args.preset, list(PRESETS), n=3)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ConfigError(f"unknown preset {args.preset!r}; {hint}(every preset: "
+                          "python -m bert_core.experiments --help)")
 
     overrides: dict[str, Any] = {}
     for item in args.set:

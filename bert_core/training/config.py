@@ -39,6 +39,14 @@ STS_LOSSES = ("mse", "mnr_then_mse")
 SCHEDULERS = ("constant", "linear")
 LIMIT_MODES = ("per_task", "total")
 POOLER_INITS = ("pretrained", "reset")
+# what a --set of each mapping field looks like, for the message when one is not a mapping
+MAPPING_EXAMPLES = {"heads": '{"similarity": "scaled_cosine"}', "subsample": '{"quora": 0.1}',
+                    "smart_options": '{"weight": 3}', "task_weights": '{"sts": 0.2}',
+                    "extra_data": '{"yelp": 0.5}'}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -135,14 +143,22 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         # Accept friendly types (lists, a dict of heads, one seed) and store hashable ones.
-        object.__setattr__(self, "tasks", tuple(self.tasks))
-        object.__setattr__(self, "augmentation", tuple(self.augmentation))
+        for name in ("tasks", "augmentation"):  # a string is names separated by commas, not letters
+            value = getattr(self, name)
+            names = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+            object.__setattr__(self, name, tuple(names))
         seeds = (self.seeds,) if isinstance(self.seeds, int) else tuple(self.seeds)
         object.__setattr__(self, "seeds", seeds)
         # mappings, stored as sorted pairs
         for name in ("heads", "subsample", "smart_options", "task_weights", "extra_data"):
             value = getattr(self, name)
-            object.__setattr__(self, name, tuple(sorted(dict(value).items())))
+            try:
+                pairs = tuple(sorted(dict(value).items()))
+            except (TypeError, ValueError):
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {name}={value!r} is not a mapping; "
+                                  "write it as a JSON object, e.g. "
+                                  f"--set '{name}={MAPPING_EXAMPLES[name]}'") from None
+            object.__setattr__(self, name, pairs)
         if self.smart is True or self.smart is False:
             object.__setattr__(self, "smart", "jiang2020" if self.smart else None)
         if not isinstance(self.pair_encoding, str):  # a mapping, or its (kind, value) pairs from JSON
@@ -249,14 +265,14 @@ class ExperimentConfig:
                              "curriculum's simultaneous epochs)")
         for task, fraction in self.subsample:
             choose("subsample task", task, self.tasks)
-            if not 0 < fraction <= 1:
+            if not _is_number(fraction) or not 0 < fraction <= 1:
                 raise ConfigError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
                                  f"(0, 1], got {fraction}")
         for task, weight in self.task_weights:
             choose("task_weights task", task, tuple(TASKS))  # a profile's weights may name absent tasks
-            if not weight > 0:
-                raise ConfigError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be "
-                                  f"positive, got {weight}")
+            if not _is_number(weight) or not weight > 0:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be a "
+                                  f"positive number, got {weight!r}")
         choose("pooler_init", self.pooler_init, POOLER_INITS)
         if self.head_lr is not None and not self.head_lr > 0:
             raise ConfigError(f"ExperimentConfig({self.name!r}): head_lr must be positive (or None: the "
