@@ -483,3 +483,54 @@ def test_the_results_page_names_a_damaged_file_in_one_line(isolated_outputs, cap
     assert readme.main(["--check"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "multitask-baseline.json" in err and "merge conflict" in err
+
+
+def test_a_disk_too_full_for_the_checkpoints_stops_before_the_run_folder_is_touched(
+        tiny_run, isolated_outputs, monkeypatch):
+    import errno
+    from collections import namedtuple
+
+    from bert_core.training import run_folder
+
+    train_run(tiny_run("full"), 0, sample_data_dir(), progress=False)
+    folder = run_dir(tiny_run("full"), 0)
+    before = sorted(p.name for p in folder.rglob("*"))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(run_folder.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    with pytest.raises(OSError) as error:
+        train_run(tiny_run("full", finetune_lr=2e-3), 0, sample_data_dir(), progress=False)
+    assert error.value.errno == errno.ENOSPC and "needs about" in str(error.value)
+    assert sorted(p.name for p in folder.rglob("*")) == before
+
+
+@pytest.mark.parametrize("code,fix", [(28, "free some disk space"), (30, "read-only"),
+                                      (13, "folder of yours")])
+def test_an_error_of_the_machine_is_one_line_and_exit_1(monkeypatch, capsys, code, fix):
+    def fails(*args, **kwargs):
+        raise OSError(code, os.strerror(code), "/somewhere/runs/smoke/x/seed-0")
+
+    monkeypatch.setattr(cli, "run_experiment", fails)
+    assert cli.main(["multitask-baseline", "--profile", "smoke"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: /somewhere/runs/smoke/x/seed-0: ") and fix in err[0]
+
+
+def test_a_data_file_that_is_a_folder_is_named(tmp_path):
+    (tmp_path / "ids-sst-train.csv").mkdir()
+    with pytest.raises(DataError, match=r"ids-sst-train.csv: is a folder, not a data file"):
+        load_task("sst", "train", tmp_path)
+
+
+def test_the_submission_command_names_a_file_given_as_its_folder_and_an_unknown_profile(
+        tmp_path, monkeypatch, capsys):
+    from bert_core.experiments import submission
+
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"--to .*taken: is a file; name a folder"):
+        submission.write_submission({"dev_predictions": {}}, target)
+    monkeypatch.setenv("BERT_CORE_PROFILE", "bogus")
+    assert submission.main(["write", "final"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: unknown profile 'bogus' (BERT_CORE_PROFILE); choose one of "
+                   "['smoke', 'cpu', 'gpu']"]

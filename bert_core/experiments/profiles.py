@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from bert_core.errors import ConfigError
 from bert_core.multitask.data import data_dir, sample_data_dir
 
 __all__ = ["Profile", "PROFILES", "SMALL_CPU_CAPS", "get_profile", "caps_table", "pinned_caps"]
@@ -116,7 +117,7 @@ def get_profile(name: str | None = None) -> Profile:
         "gpu" if torch.cuda.is_available() else "cpu"
     )
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r} (BERT_CORE_PROFILE); choose one of {list(PROFILES)}")
+        raise ConfigError(f"unknown profile {name!r} (BERT_CORE_PROFILE); choose one of {list(PROFILES)}")
     return PROFILES[name]
 
 

@@ -51,6 +51,9 @@ def write_submission(run: Mapping[str, Any], folder: str | Path) -> list[Path]:
     """Write ``run``'s prediction files into ``folder``: dev for every task it was evaluated
     on, test for every task it predicted (``record["test_predictions"]``). Returns the paths."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--to {folder}: is a file; name a folder for the prediction files (it is made if "
+                          "missing)")
     written = []
     for split, key in (("dev", "dev_predictions"), ("test", "test_predictions")):
         for task, stored in run.get(key, {}).items():

@@ -110,6 +110,9 @@ def _decoded(path: Path) -> str:
             f"{path}: no such data file. Download the course data with `{DOWNLOAD_COMMAND}` "
             f"(into {data_dir()}), or point BERT_CORE_DATA at the folder that holds it."
         )
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a data file; BERT_CORE_DATA names the folder that holds "
+                        "the files, not a file")
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(f"{path}: the file is empty ({len(raw)} bytes); expected a tab-separated header "

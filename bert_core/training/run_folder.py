@@ -18,8 +18,10 @@ operating system releases when the process dies, so a killed run never leaves it
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +33,7 @@ from bert_core.files import PROJECT_ROOT, atomic_write, runs_root
 from bert_core.training.checkpoint import latest_checkpoint
 from bert_core.training.config import ExperimentConfig
 
-__all__ = ["RunLocked", "run_dir", "locked_run", "open_run", "aside_name", "finish_run",
+__all__ = ["RunLocked", "run_dir", "locked_run", "check_free_space", "open_run", "aside_name", "finish_run",
            "drop_finished_weights", "write_json", "latest_path", "shown"]
 
 
@@ -72,6 +74,19 @@ def locked_run(config: ExperimentConfig, seed: int) -> Iterator[Path]:
             yield folder
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def check_free_space(config: ExperimentConfig, checkpoint_bytes: int) -> None:
+    """Refuse to start a run where its checkpoints would not fit: the best and the last
+    weights, the optimiser's two moments and one file being written, about five times the
+    checkpoint's weights (an ``OSError`` ENOSPC naming the folder, before anything is touched:
+    a full disk found mid-run would cost the epoch)."""
+    root = runs_root()
+    existing = next((p for p in (root, *root.parents) if p.exists()), Path("/"))
+    free, needed = shutil.disk_usage(existing).free, 5 * checkpoint_bytes
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"{free / 2**20:.0f} MB free, and a run of {config.name} needs about "
+                      f"{needed / 2**20:.0f} MB for its checkpoints", str(existing))
 
 
 def open_run(config: ExperimentConfig, seed: int, resume: bool) -> tuple[Path, bool]:
