@@ -92,7 +92,7 @@ def test_task_weights_scale_their_terms_only():
     terms = {"sst": torch.tensor(1.5), "sts": torch.tensor(4.0)}
     out = TaskWeights({"sts": 0.2}).terms(terms, {}, None, terms)  # type: ignore[arg-type]
     assert out["sst"].item() == 1.5 and out["sts"].item() == pytest.approx(0.8)
-    with pytest.raises(ValueError, match=r"task_weights\['sts'\] must be positive"):
+    with pytest.raises(ValueError, match=r"task_weights\['sts'\] must be a positive number"):
         make_config("bad", "smoke", task_weights={"sts": 0.0})
     with pytest.raises(ValueError, match="task_weights task='mnli' is not available"):
         make_config("bad", "smoke", task_weights={"mnli": 1.0})

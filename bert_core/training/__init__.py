@@ -7,7 +7,8 @@
     state        TrainingState: what a checkpoint carries of a run's progress
     hooks        the loop's plug-in points (Extension, Source, Step) and their defaults
     step         training_step: one step (the losses, the extensions' terms, backward, AdamW)
-    loop         train_run: the run around the steps (batches, checkpoints, evaluation, the record)
+    loop         train_run: the run around the steps (the schedule, the batches, evaluation)
+    lifecycle    RunKeeper (checkpoints, clock, the stop on divergence) and run_record
     plugins      the registry: which extensions a config turns on, in order
     ranking      extension: the multiple negatives ranking loss for STS's first epochs
     balancing    extension: squared and DWA loss balancing

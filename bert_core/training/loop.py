@@ -31,7 +31,6 @@ checkpoints and writes; the others return a record without the predictions.
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -56,22 +55,21 @@ from bert_core.multitask.evaluate import (
 )
 from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.training.checkpoint import load_checkpoint, load_weights, save_checkpoint, save_weights
+from bert_core.training.checkpoint import load_checkpoint, load_weights, save_weights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.datasets import dev_data, training_data
 from bert_core.training.distributed import SINGLE, World, current_world, step_seed
-from bert_core.training.guard import LossSpikes, TrainingDiverged, check_weights
+from bert_core.training.guard import LossSpikes, TrainingDiverged
 from bert_core.training.hooks import Source, Step, labels_of
+from bert_core.training.lifecycle import RunKeeper, run_record
 from bert_core.training.memory import PeakMemory
 from bert_core.training.plugins import extensions_for
 from bert_core.training.run_folder import (
     check_free_space,
     finish_run,
-    latest_path,
     locked_run,
     open_run,
     run_dir,
-    shown,
     write_json,
 )
 from bert_core.training.sampling import Schedule, TaskStream
@@ -192,6 +190,32 @@ def train_run(
                       train, dev, test, world)
 
 
+class Batches:
+    """Each source's batches in order: batch k of a stream is a pure function of k (its
+    ``TaskStream``), and how many each stream has drawn lives in ``state.drawn``, so a
+    resumed run draws what an uninterrupted one would. Each task's own stream is made from
+    its training set; a source with a stream of its own (the ranking loss's) gets it on
+    first use."""
+
+    def __init__(self, model: MultitaskBERT, tokenizer: Tokenizer, config: ExperimentConfig, seed: int,
+                 state: TrainingState, train: Mapping[str, Sequence[Example]]) -> None:
+        self.model, self.tokenizer, self.config, self.seed, self.state = model, tokenizer, config, seed, state
+        self.streams = {task: self._stream(task, task, train[task]) for task in config.tasks}
+
+    def _stream(self, name: str, task: str, examples: Sequence[Example]) -> TaskStream:
+        lengths = (self.model.padded_lengths(self.tokenizer, task, examples)
+                   if self.config.length_buckets else None)
+        return TaskStream(len(examples), self.config.batch_size, self.seed, name, lengths)
+
+    def draw(self, task: str, source: Source) -> list[Example]:
+        """The next batch of ``source``."""
+        if source.stream not in self.streams:
+            self.streams[source.stream] = self._stream(source.stream, task, source.examples)
+        drawn = self.state.drawn.get(source.stream, 0)
+        self.state.drawn[source.stream] = drawn + 1
+        return [source.examples[i] for i in self.streams[source.stream].batch(drawn)]
+
+
 def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.device, resume: bool,
            progress: bool, on_step: Callable[[int], None] | None, finish: bool,
            train: dict[str, list[Example]], dev: dict[str, list[Example]], test: dict[str, list[Example]],
@@ -209,56 +233,22 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
     optimizer = AdamW(parameter_groups(model, config), lr=config.learning_rate,
                       weight_decay=config.weight_decay)
-    sizes = {t: len(examples) for t, examples in train.items()}
     schedule = schedule_for(config, train, seed)
     scheduler = lr_schedule(optimizer, config, schedule.total_steps)
     extensions = extensions_for(config, model, train, seed)
     modules = {name: module for extension in extensions for name, module in extension.modules().items()}
-
-    def stream(name: str, task: str, examples: Sequence[Example]) -> TaskStream:
-        lengths = model.padded_lengths(tokenizer, task, examples) if config.length_buckets else None
-        return TaskStream(len(examples), config.batch_size, seed, name, lengths)
-
-    streams = {t: stream(t, t, train[t]) for t in config.tasks}
     state = TrainingState(config.run_hash(seed), drawn=dict.fromkeys(config.tasks, 0))
     if resuming:
         state = TrainingState.from_checkpoint(load_checkpoint(folder, model, optimizer, scheduler, modules),
                                               folder)
+    batches = Batches(model, tokenizer, config, seed, state, train)
     autocast = autocast_for(device, config.precision)
     clock = PhaseClock(state.phase_seconds)
-
-    def draw(task: str, source: Source) -> list[Example]:
-        """The next batch of a source's stream (a pure function of how many it has drawn)."""
-        if source.stream not in streams:
-            streams[source.stream] = stream(source.stream, task, source.examples)
-        drawn = state.drawn.get(source.stream, 0)
-        state.drawn[source.stream] = drawn + 1
-        return [source.examples[i] for i in streams[source.stream].batch(drawn)]
-
     spikes = LossSpikes()
 
-    def diverged(error: TrainingDiverged, where: str) -> TrainingDiverged:
-        return TrainingDiverged(f"{config.name} (seed {seed}): {error} {where}. Nothing was saved from it: "
-                                f"the last good checkpoint is {latest_path(folder)}. Try a lower lr (now "
-                                f"{config.learning_rate:g}).")
-
-    def save(started: float, weights_file: Path | None = None) -> float:
-        try:
-            check_weights(model)
-        except TrainingDiverged as error:
-            raise diverged(error, f"before the checkpoint of step {state.step}") from None
-        if not main:
-            return started
-        # Time and memory so far travel in the checkpoint, so a resumed run reports the total.
-        state.wall_seconds += time.perf_counter() - started
-        state.peak_memory_mb = max(state.peak_memory_mb, memory.peak_mb)
-        with clock("checkpoint"):
-            save_checkpoint(folder, state.step, model, optimizer, scheduler, state.to_dict(), modules,
-                            weights_file=weights_file)
-        return time.perf_counter()
-
     with PeakMemory(device) as memory:
-        started = time.perf_counter()
+        keeper = RunKeeper(config, seed, folder, world, model, optimizer, scheduler, modules, state, clock,
+                           memory)
         while len(state.epochs) < config.epochs:
             epoch = len(state.epochs)
             plan = schedule.plan(epoch)
@@ -281,13 +271,13 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                     if world.size > 1:  # each rank its own dropout masks, the same ones on resume
                         torch.manual_seed(step_seed(seed, state.step, world.rank))
                     step_tasks = plan.step_tasks[step.index - epoch_start]
-                    batches = {task: draw(task, sources[task]) for task in step_tasks}
+                    drawn = {task: batches.draw(task, sources[task]) for task in step_tasks}
                     where = f"at step {step.index + 1} (epoch {epoch + 1})"
                     try:
-                        losses = training_step(model, optimizer, tokenizer, batches, sources, extensions,
+                        losses = training_step(model, optimizer, tokenizer, drawn, sources, extensions,
                                                step, device, autocast, clock)
                     except TrainingDiverged as error:
-                        raise diverged(error, where) from None
+                        raise keeper.diverged(error, where) from None
                     spikes.observe({t: v.detach().item() for t, v in losses.items()},
                                    f"{config.name} (seed {seed}) {where}")
                     scheduler.step()
@@ -298,16 +288,13 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                     bar.set_postfix({t: f"{v.detach().item():.3f}" for t, v in losses.items()})
                     every = config.checkpoint_every
                     if every and state.step % every == 0 and state.step < epoch_end:
-                        started = save(started)
+                        keeper.save()
                     if on_step is not None:
                         on_step(state.step)
             finally:
                 bar.close()
 
-            try:
-                check_weights(model)
-            except TrainingDiverged as error:
-                raise diverged(error, f"at the end of epoch {epoch + 1}") from None
+            keeper.check_weights(f"at the end of epoch {epoch + 1}")
             with clock("evaluation"):
                 evaluated = evaluate_on(model, tokenizer, dev, config, device, progress) if main else None
             metrics, dev_predictions = world.broadcast(evaluated)
@@ -323,7 +310,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
                     # in between resumes the epoch and writes it again
                     with clock("checkpoint"):
                         best_now = save_weights(model, folder / "best.safetensors")
-            started = save(started, best_now)
+            keeper.save(best_now)
 
     if not main:
         return {"rank": world.rank, "world_size": world.size}
@@ -331,27 +318,9 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     with clock("prediction"):
         test_predictions = _write_predictions(model, tokenizer, config, dev, test,
                                               state.dev_predictions or {}, folder, device, progress)
-    record = {
-        "config_hash": state.run_hash, "seed": seed, "epochs": state.epochs, "losses": state.losses,
-        "best_epoch": state.best_epoch, "best": state.best,
-        "wall_seconds": round(state.wall_seconds, 1),
-        # the total above stops at the last checkpoint; the phases also count the prediction files
-        "phase_seconds": clock.rounded(),
-        "peak_memory_mb": round(max(state.peak_memory_mb, memory.peak_mb), 1),
-        "memory_kind": memory.kind, "device": str(device), "world_size": world.size,
-        "trainable_parameters": model.num_parameters(trainable_only=True),
-        "total_parameters": model.num_parameters(),
-        "steps_per_epoch": schedule.plan(0).steps,
-        "epoch_batches": [schedule.plan(e).batches() for e in range(config.epochs)],
-        "train_examples": sizes,
-        **{name: state.records.get(name, []) for extension in extensions for name in extension.records},
-        "dev_predictions": {t: {"ids": [e.id for e in dev[t]], "predictions": state.dev_predictions[t],  # type: ignore[index]
-                                "labels": labels_of(dev[t])} for t in config.tasks},
-        # kept in the stored result so that submission files can be written without the weights
-        "test_predictions": {t: {"ids": [e.id for e in test[t]], "predictions": p}
-                             for t, p in test_predictions.items()},
-        "run_dir": shown(folder),
-    }
+    record = run_record(config, seed, state, model, schedule, extensions,
+                        {t: len(examples) for t, examples in train.items()}, dev, test, test_predictions,
+                        clock, memory, device, world, folder)
     write_json(folder / "metrics.json",
                {k: v for k, v in record.items() if k not in ("dev_predictions", "test_predictions")})
     if finish:
