@@ -136,7 +136,8 @@ def test_ranking_loss_trains_on_high_scored_pairs_for_the_first_half(tiny_checkp
                 return source.loss(model, tokenizer, task, examples, device)
             return replace(source, loss=loss)
 
-    monkeypatch.setitem(plugins.PLUGINS, "spy", lambda config, model, train, seed: Spy())
+    spy = plugins.Plugin("spy", lambda config, model, train, seed: Spy())
+    monkeypatch.setattr(plugins, "PLUGINS", (*plugins.PLUGINS, spy))
     config = make_config("mnr", "smoke", checkpoint=str(tiny_checkpoint), epochs=4, batch_size=4,
                          max_length=32, epoch_length=2, dev_limit=4, predict_test=False,
                          heads={"similarity": "cosine"}, sts_loss="mnr_then_mse")

@@ -55,7 +55,8 @@ def test_a_registered_extension_acts_without_a_change_to_the_loop(tiny_checkpoin
 
     config = _config(tiny_checkpoint)
     baseline = train_run(config, 0, sample_data_dir(), progress=False)
-    monkeypatch.setitem(plugins.PLUGINS, "double-sts", lambda config, model, train, seed: DoubleSts())
+    monkeypatch.setattr(plugins, "PLUGINS", (*plugins.PLUGINS, plugins.Plugin(
+        "double-sts", lambda config, model, train, seed: DoubleSts())))
     with pytest.warns(UserWarning, match="held another run"):  # the baseline's folder, moved aside
         doubled = train_run(config, 0, sample_data_dir(), progress=False)
     assert seen == [0, 1]
@@ -77,7 +78,8 @@ def test_two_extensions_that_own_the_backward_pass_stop_the_run_before_it_trains
     config = _config(tiny_checkpoint, pcgrad=True)
     model, train = model_for(config), training_data(config, sample_data_dir())
     assert [plugins.owns_backward(e) for e in plugins.extensions_for(config, model, train)] == [True]
-    monkeypatch.setitem(plugins.PLUGINS, "own-backward", lambda config, model, train, seed: OwnBackward())
+    monkeypatch.setattr(plugins, "PLUGINS", (*plugins.PLUGINS, plugins.Plugin(
+        "own-backward", lambda config, model, train, seed: OwnBackward())))
     with pytest.raises(ValueError, match="pcgrad, own-backward each own the backward pass"):
         plugins.extensions_for(config, model, train)
 
@@ -113,3 +115,49 @@ def test_the_training_step_is_the_sum_of_the_task_losses_then_adamw(tiny_checkpo
     after, reference = stepped.state_dict(), by_hand.state_dict()
     assert all(torch.equal(after[k], reference[k]) for k in after)
     assert not all(torch.equal(after[k], v) for k, v in before.items())  # and the step moved the weights
+
+
+def test_a_registered_plugin_checks_its_own_fields_when_a_config_is_made(monkeypatch):
+    """The config asks every plug-in of the registry; a new one's check needs no change to
+    ``ExperimentConfig`` (here a toy that refuses more than 5 epochs)."""
+    from bert_core.errors import ConfigError
+
+    def at_most_five_epochs(config):
+        if config.epochs > 5:
+            raise ValueError(f"epochs={config.epochs}: the toy extension trains at most 5")
+
+    make_config("toy", "smoke", epochs=6)  # not registered yet: fine
+    monkeypatch.setattr(plugins, "PLUGINS", (*plugins.PLUGINS, plugins.Plugin(
+        "toy", lambda config, model, train, seed: None, at_most_five_epochs)))
+    with pytest.raises(ConfigError, match=r"ExperimentConfig\('toy'\): epochs=6: the toy extension"):
+        make_config("toy", "smoke", epochs=6)
+
+
+def test_the_registry_keeps_its_order_rules():
+    position = {plugin.name: i for i, plugin in enumerate(plugins.PLUGINS)}
+    assert len(position) == len(plugins.PLUGINS)  # one line each
+    for earlier, later, why in plugins.ORDER:
+        assert position[earlier] < position[later], why
+
+
+def test_every_preset_builds_its_extensions_in_the_registry_s_order(tiny_checkpoint):
+    """Every combination of extensions that a preset turns on builds in ``PLUGINS``' order,
+    with one backward owner at most."""
+    from bert_core.experiments.presets import PRESETS, preset
+    from bert_core.training.balancing import TaskWeights
+    from bert_core.training.eda import EdaAugmentation
+
+    plugin_of = {RankingLoss: "ranking", LossBalancing: "balancing", TaskWeights: "weights",
+                 SmartExtension: "smart", SurgeryExtension: "pcgrad", EdaAugmentation: "eda"}
+    order = [plugin.name for plugin in plugins.PLUGINS]
+    combinations = set()
+    for profile in ("smoke", "cpu"):  # the cpu profile's caps add fixed task weights
+        for name in PRESETS:
+            config = preset(name, profile, checkpoint=str(tiny_checkpoint), max_length=32)
+            train = training_data(config, sample_data_dir())
+            built = plugins.extensions_for(config, model_for(config), train)
+            names = [plugin_of[type(extension)] for extension in built]
+            assert names == sorted(names, key=order.index), (profile, name)
+            combinations.add(tuple(names))
+    assert {("ranking", "weights"), ("balancing", "weights"), ("weights", "smart", "pcgrad"),
+            ("weights", "eda")} <= combinations

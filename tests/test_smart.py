@@ -22,6 +22,7 @@ from bert_core.training.smart import (
     divergence_along,
     per_token_unit,
     random_corner,
+    settings_for,
     smart_settings,
 )
 
@@ -219,10 +220,10 @@ def test_settings_by_name_and_config():
         SmartSettings(loss="js")
     with pytest.raises(ValueError, match="SMART dropout"):
         SmartSettings(dropout="same")
-    assert make_config("s", "smoke", smart="smart-surgery",
-                       smart_options={"dropout": "shared"}).smart_settings.dropout == "shared"
+    assert settings_for(make_config("s", "smoke", smart="smart-surgery",
+                                    smart_options={"dropout": "shared"})).dropout == "shared"
     config = make_config("s", "smoke", smart=True, smart_options={"loss": "kl_then_symkl"})
-    assert config.smart == "jiang2020" and config.smart_settings.loss == "kl_then_symkl"
+    assert config.smart == "jiang2020" and settings_for(config).loss == "kl_then_symkl"
     assert make_config("n", "smoke", smart=False).smart is None
     with pytest.raises(ValueError, match="smart_options need"):
         make_config("s", "smoke", smart_options={"loss": "kl"})

@@ -15,11 +15,14 @@ from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 
+from bert_core.multitask.tasks import TASKS
+from bert_core.training.config import ExperimentConfig, is_number, require_one_of
 from bert_core.training.hooks import Extension, Step
-from bert_core.training.losses import balanced_terms, dwa_weights
+from bert_core.training.losses import LOSS_BALANCINGS, balanced_terms, dwa_weights
 from bert_core.training.state import TrainingState
 
-__all__ = ["LossBalancing", "TaskWeights", "round_means", "dwa_weights_by_round"]
+__all__ = ["LossBalancing", "TaskWeights", "check_balancing", "build_balancing", "check_weights",
+           "build_weights", "round_means", "dwa_weights_by_round"]
 
 
 def round_means(step: Step, tasks: Sequence[str], window: int | None, back: int) -> dict[str, float] | None:
@@ -89,3 +92,32 @@ class TaskWeights(Extension):
     def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
               terms: dict[str, Tensor]) -> dict[str, Tensor]:
         return {t: self.weights.get(t, 1.0) * term for t, term in terms.items()}
+
+
+def check_balancing(config: ExperimentConfig) -> None:
+    """A known balancing, a positive DWA temperature, a DWA window of at least a step."""
+    require_one_of("loss_balancing", config.loss_balancing, LOSS_BALANCINGS)
+    if config.dwa_temperature <= 0 or (config.dwa_window is not None and config.dwa_window < 1):
+        raise ValueError("dwa_temperature must be positive and dwa_window at least 1 step "
+                         "(or None: an epoch)")
+
+
+def build_balancing(config: ExperimentConfig, model: object, train: Mapping[str, Sequence[object]],
+                    seed: int) -> LossBalancing | None:
+    if config.loss_balancing == "sum":
+        return None
+    return LossBalancing(config.loss_balancing, config.tasks, config.dwa_temperature, config.dwa_window)
+
+
+def check_weights(config: ExperimentConfig) -> None:
+    """Fixed task weights: known tasks (a profile's weights may name tasks a run leaves out),
+    positive numbers."""
+    for task, weight in config.task_weights:
+        require_one_of("task_weights task", task, tuple(TASKS))
+        if not is_number(weight) or not weight > 0:
+            raise ValueError(f"task_weights[{task!r}] must be a positive number, got {weight!r}")
+
+
+def build_weights(config: ExperimentConfig, model: object, train: Mapping[str, Sequence[object]],
+                  seed: int) -> TaskWeights | None:
+    return TaskWeights(dict(config.task_weights)) if config.task_weights else None

@@ -27,12 +27,10 @@ from bert_core.multitask.model import PAIR_ENCODINGS, default_heads, pair_encodi
 from bert_core.multitask.pooling import POOLINGS
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.augmentation import AUGMENTATIONS
-from bert_core.training.losses import LOSS_BALANCINGS
-from bert_core.training.sampling import CURRICULA, ONE_TASK_SAMPLINGS, SAMPLINGS
-from bert_core.training.smart import SMART_SETTINGS, SmartSettings, smart_settings
+from bert_core.training.sampling import CURRICULA, SAMPLINGS
 
 __all__ = ["ExperimentConfig", "MODES", "STS_LOSSES", "SCHEDULERS", "LIMIT_MODES", "POOLER_INITS",
-           "PRECISIONS"]
+           "PRECISIONS", "is_number", "require_one_of"]
 
 MODES = ("pretrain", "finetune")
 STS_LOSSES = ("mse", "mnr_then_mse")
@@ -45,8 +43,15 @@ MAPPING_EXAMPLES = {"heads": '{"similarity": "scaled_cosine"}', "subsample": '{"
                     "extra_data": '{"yelp": 0.5}'}
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """An int or a float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def require_one_of(field: str, value: object, allowed: tuple) -> None:
+    """A ValueError naming ``field`` unless ``value`` is among ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{field}={value!r} is not available; choose one of {list(allowed)}")
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,6 @@ class ExperimentConfig:
         choose("sts_loss", self.sts_loss, STS_LOSSES)
         choose("sampling", self.sampling, SAMPLINGS)
         choose("scheduler", self.scheduler, SCHEDULERS)
-        choose("loss_balancing", self.loss_balancing, LOSS_BALANCINGS)
         choose("curriculum", self.curriculum, (None, *CURRICULA))
         choose("train_limit_mode", self.train_limit_mode, LIMIT_MODES)
         choose("precision", self.precision, PRECISIONS)
@@ -259,36 +263,15 @@ class ExperimentConfig:
             raise ConfigError(f"ExperimentConfig({self.name!r}): the hybrid curriculum sets its own epoch "
                              "lengths (a pass over each task, then the smallest task's size); leave "
                              "epoch_length at 'min'")
-        if self.pcgrad and (self.sampling in ONE_TASK_SAMPLINGS or self.curriculum == "sequential"):
-            raise ConfigError(f"ExperimentConfig({self.name!r}): pcgrad projects the gradients of tasks "
-                             "trained in the same step; it needs sampling='simultaneous' (or the hybrid "
-                             "curriculum's simultaneous epochs)")
         for task, fraction in self.subsample:
             choose("subsample task", task, self.tasks)
-            if not _is_number(fraction) or not 0 < fraction <= 1:
+            if not is_number(fraction) or not 0 < fraction <= 1:
                 raise ConfigError(f"ExperimentConfig({self.name!r}): subsample[{task!r}] is a fraction in "
                                  f"(0, 1], got {fraction}")
-        for task, weight in self.task_weights:
-            choose("task_weights task", task, tuple(TASKS))  # a profile's weights may name absent tasks
-            if not _is_number(weight) or not weight > 0:
-                raise ConfigError(f"ExperimentConfig({self.name!r}): task_weights[{task!r}] must be a "
-                                  f"positive number, got {weight!r}")
         choose("pooler_init", self.pooler_init, POOLER_INITS)
         if self.head_lr is not None and not self.head_lr > 0:
             raise ConfigError(f"ExperimentConfig({self.name!r}): head_lr must be positive (or None: the "
                              f"mode's lr), got {self.head_lr}")
-        if self.dwa_temperature <= 0 or (self.dwa_window is not None and self.dwa_window < 1):
-            raise ConfigError(f"ExperimentConfig({self.name!r}): dwa_temperature must be positive and "
-                             "dwa_window at least 1 step (or None: an epoch)")
-        if self.smart is not None:
-            choose("smart", self.smart, tuple(SMART_SETTINGS))
-            try:
-                smart_settings(self.smart, dict(self.smart_options))
-            except ValueError as error:
-                raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
-        elif self.smart_options:
-            raise ConfigError(f"ExperimentConfig({self.name!r}): smart_options need smart set to one of "
-                             f"{list(SMART_SETTINGS)}")
         for kind, head in self.heads:
             choose("heads kind", kind, tuple(HEADS))
             choose(f"heads[{kind!r}]", head, tuple(HEADS[kind]))
@@ -296,11 +279,6 @@ class ExperimentConfig:
             default_heads(self.encoding_map, self.head_map)  # a head must read its task's encoding
         except ValueError as error:
             raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
-        if self.sts_loss == "mnr_then_mse" and ("sts" not in self.tasks
-                                               or self.encoding_map["similarity"] != "separate"):
-            raise ConfigError(f"ExperimentConfig({self.name!r}): sts_loss='mnr_then_mse' ranks separately "
-                             "encoded STS sentences; it needs the sts task and pair_encoding 'separate' "
-                             "for similarity")
         try:
             adapter_methods(self.adapters)
         except ValueError as error:
@@ -317,12 +295,14 @@ class ExperimentConfig:
                 raise ConfigError(f"ExperimentConfig({self.name!r}): extra_data[{extra!r}] feeds "
                                   f"{EXTRA[extra].task}, which the run must train, at a positive ratio; got "
                                   f"tasks {list(self.tasks)} and ratio {ratio}")
-        if not 0 <= self.eda_alpha <= 0.5 or not 0 < self.eda_share <= 1:
-            raise ConfigError(f"ExperimentConfig({self.name!r}): eda_alpha is a share of a sentence's words "
-                              f"in [0, 0.5] (0: off) and eda_share a probability in (0, 1]; got "
-                              f"{self.eda_alpha} and {self.eda_share}")
         if not self.seeds:
             raise ConfigError(f"ExperimentConfig({self.name!r}): name at least one seed")
+        from bert_core.training.plugins import check_config  # here: the plugins' modules read this one
+
+        try:  # each extension checks its own fields (bert_core.training.plugins)
+            check_config(self)
+        except ValueError as error:
+            raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
 
     @property
     def learning_rate(self) -> float:
@@ -338,11 +318,6 @@ class ExperimentConfig:
         """The pair encoding of each pair task kind."""
         enc = self.pair_encoding
         return pair_encodings(enc if isinstance(enc, str) else dict(enc))
-
-    @property
-    def smart_settings(self) -> SmartSettings | None:
-        """SMART's hyper-parameters (None without SMART)."""
-        return smart_settings(self.smart, dict(self.smart_options)) if self.smart else None
 
     @property
     def ranking_epochs(self) -> int:

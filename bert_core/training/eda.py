@@ -39,11 +39,15 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
+from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.examples import Example, SentimentExample
+from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
+from bert_core.training.config import ExperimentConfig
 from bert_core.training.hooks import BatchLoss, Extension, Source
 
-__all__ = ["OPERATIONS", "STOP_WORDS", "NEGATIONS", "Synonyms", "polarity_swaps", "synonym_replacement",
+__all__ = ["check", "build", "synonyms_for",
+           "OPERATIONS", "STOP_WORDS", "NEGATIONS", "Synonyms", "polarity_swaps", "synonym_replacement",
            "random_insertion", "random_swap", "random_deletion", "eda", "EdaAugmentation"]
 
 OPERATIONS = ("sr", "ri", "rs", "rd")
@@ -199,3 +203,24 @@ class EdaAugmentation(Extension):
             return loss(model, tokenizer, task, [self.variant(e, epoch) for e in examples], device)
 
         return augmented
+
+
+def check(config: ExperimentConfig) -> None:
+    """EDA's strength is a share of a sentence's words, its share of examples a probability."""
+    if not 0 <= config.eda_alpha <= 0.5 or not 0 < config.eda_share <= 1:
+        raise ValueError(f"eda_alpha is a share of a sentence's words in [0, 0.5] (0: off) and eda_share a "
+                         f"probability in (0, 1]; got {config.eda_alpha} and {config.eda_share}")
+
+
+def synonyms_for(config: ExperimentConfig, model: MultitaskBERT) -> Synonyms:
+    """EDA's synonyms in the space of ``model``'s input word embeddings as built (the
+    checkpoint's: extensions are built before any training or resumed checkpoint)."""
+    vocab = Tokenizer.from_pretrained(config.checkpoint).vocab
+    return Synonyms(vocab, model.bert.embeddings.word_embedding.weight)
+
+
+def build(config: ExperimentConfig, model: MultitaskBERT, train: Mapping[str, Sequence[Example]],
+          seed: int) -> EdaAugmentation | None:
+    if not config.eda_alpha:
+        return None
+    return EdaAugmentation(synonyms_for(config, model), seed, config.eda_alpha, config.eda_share)

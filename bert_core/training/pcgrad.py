@@ -39,10 +39,13 @@ from itertools import combinations
 import torch
 from torch import Tensor, nn
 
+from bert_core.training.config import ExperimentConfig
 from bert_core.training.distributed import SINGLE, World
 from bert_core.training.hooks import Extension, Step
+from bert_core.training.sampling import ONE_TASK_SAMPLINGS
 
-__all__ = ["SurgeryExtension", "project_conflicting", "surgery_weights", "encoder_layer_groups",
+__all__ = ["SurgeryExtension", "check", "build", "project_conflicting", "surgery_weights",
+           "encoder_layer_groups",
            "GradientSurgery"]
 
 
@@ -189,3 +192,15 @@ class SurgeryExtension(Extension):
         rows.extend([step.index + 1, group, pair, c]
                     for group, pairs in cosines.items() for pair, c in pairs.items())
         return True
+
+
+def check(config: ExperimentConfig) -> None:
+    """PCGrad needs the tasks of a step together: simultaneous sampling."""
+    if config.pcgrad and (config.sampling in ONE_TASK_SAMPLINGS or config.curriculum == "sequential"):
+        raise ValueError("pcgrad projects the gradients of tasks trained in the same step; it needs "
+                         "sampling='simultaneous' (or the hybrid curriculum's simultaneous epochs)")
+
+
+def build(config: ExperimentConfig, model: nn.Module, train: Mapping[str, Sequence[object]],
+          seed: int) -> SurgeryExtension | None:
+    return SurgeryExtension(model) if config.pcgrad else None

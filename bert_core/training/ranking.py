@@ -7,7 +7,7 @@ then the usual mean squared error. Config: ``sts_loss="mnr_then_mse"``. Notebook
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -16,10 +16,11 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
+from bert_core.training.config import ExperimentConfig
 from bert_core.training.hooks import Extension, Source, labels_of
 from bert_core.training.losses import multiple_negatives_ranking_loss
 
-__all__ = ["RANKING_MIN_SCORE", "ranking_batch_loss", "RankingLoss"]
+__all__ = ["RANKING_MIN_SCORE", "ranking_batch_loss", "RankingLoss", "check", "build"]
 
 # "Investigating Methods" 4.2: the ranking loss trains on the STS pairs scored 4 or more
 RANKING_MIN_SCORE = 4.0
@@ -50,3 +51,16 @@ class RankingLoss(Extension):
             return source
         return Source(f"{task}-ranking", self.positives, ranking_batch_loss, through_head=False,
                       shardable=False)
+
+
+def check(config: ExperimentConfig) -> None:
+    """The ranking loss ranks separately encoded STS sentences."""
+    if config.sts_loss == "mnr_then_mse" and ("sts" not in config.tasks
+                                             or config.encoding_map["similarity"] != "separate"):
+        raise ValueError("sts_loss='mnr_then_mse' ranks separately encoded STS sentences; it needs the sts "
+                         "task and pair_encoding 'separate' for similarity")
+
+
+def build(config: ExperimentConfig, model: MultitaskBERT, train: Mapping[str, Sequence[Example]],
+          seed: int) -> RankingLoss | None:
+    return RankingLoss(config.name, train["sts"], config.ranking_epochs) if config.ranking_epochs else None

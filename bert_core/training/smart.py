@@ -66,12 +66,14 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT, TaskBatch
 from bert_core.multitask.tasks import TASKS
+from bert_core.training.config import ExperimentConfig, require_one_of
 from bert_core.training.hooks import Extension, Source, Step, labels_of
 from bert_core.training.losses import task_loss
 
 __all__ = ["SmartExtension", "SMART_LOSSES", "SMART_DROPOUT",
            "RandomDraws", "SmartSettings", "SMART_SETTINGS",
-           "smart_settings", "divergence", "adversarial_perturbation", "adversarial_regulariser",
+           "smart_settings", "settings_for", "check", "build", "divergence", "adversarial_perturbation",
+           "adversarial_regulariser",
            "example_noise",
            "per_token_unit", "random_corner", "divergence_along", "MomentumTeacher", "Smart"]
 
@@ -379,3 +381,24 @@ class SmartExtension(Extension):
 
     def modules(self) -> dict[str, nn.Module]:
         return {"smart_teacher": self.smart.teacher.model} if self.smart.teacher else {}
+
+
+def settings_for(config: ExperimentConfig) -> SmartSettings | None:
+    """SMART's hyper-parameters of ``config`` (its ``smart`` setting with ``smart_options`` on
+    top), None without SMART."""
+    return smart_settings(config.smart, dict(config.smart_options)) if config.smart else None
+
+
+def check(config: ExperimentConfig) -> None:
+    """SMART's fields: a known setting, options that setting has, no options without it."""
+    if config.smart is not None:
+        require_one_of("smart", config.smart, tuple(SMART_SETTINGS))
+        settings_for(config)
+    elif config.smart_options:
+        raise ValueError(f"smart_options need smart set to one of {list(SMART_SETTINGS)}")
+
+
+def build(config: ExperimentConfig, model: MultitaskBERT, train: Mapping[str, Sequence[Example]],
+          seed: int) -> SmartExtension | None:
+    settings = settings_for(config)
+    return SmartExtension(model, settings, seed) if settings else None
