@@ -67,7 +67,7 @@ def dwa_weights_by_round(losses: Sequence[Sequence], tasks: Sequence[str], windo
 
 
 class LossBalancing(Extension):
-    """The terms of ``balancing`` (``squared`` or ``dwa``) in place of the plain losses."""
+    """The terms it receives, balanced: squared (``squared``) or weighted by DWA (``dwa``)."""
 
     def __init__(self, balancing: str, tasks: Sequence[str], temperature: float = 2.0,
                  window: int | None = None):
@@ -80,7 +80,7 @@ class LossBalancing(Extension):
         if self.balancing == "dwa":
             weights = dwa_weights(round_means(step, self.tasks, self.window, 1),
                                   round_means(step, self.tasks, self.window, 2), self.temperature)
-        return balanced_terms(losses, self.balancing, weights)
+        return balanced_terms(terms, self.balancing, weights)  # the terms as the earlier plug-ins made them
 
 
 class TaskWeights(Extension):
