@@ -152,7 +152,7 @@ print(model.load_report)
 # The strongest test of a from-scratch model: load the same weights into the reference
 # implementation, feed both the same padded batch of sentence pairs (with token types),
 # and compare every real token's final vector and the pooler output. The unit tests do
-# this too (`tests/test_model.py`); here it is where you can see it.
+# this too (`tests/bert/test_model.py`); here it is where you can see it.
 
 # %%
 # NBVAL_CHECK_OUTPUT

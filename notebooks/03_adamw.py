@@ -169,7 +169,7 @@ plt.show()
 #
 # The same small network, the same data, 200 steps, with weight decay. Our operations
 # are ordered as torch's are, so the two agree to float rounding (the unit tests also
-# run the course's own optimiser check, `tests/test_optim.py`).
+# run the course's own optimiser check, `tests/bert/test_optim.py`).
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -15,7 +15,7 @@ weights of every product), so a training step is 3 × forward. Embedding look-up
 norms, softmax and GELU are left out, as MFU conventionally does: they are memory-bound,
 and counting only the products makes the figure comparable across implementations.
 MFU = (FLOPs of the step / seconds) / the device's peak for the dtype (``peak_flops``).
-``tests/test_flops.py`` checks the count against ``torch.utils.flop_counter``.
+``tests/bert/test_flops.py`` checks the count against ``torch.utils.flop_counter``.
 """
 
 from __future__ import annotations

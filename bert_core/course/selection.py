@@ -146,7 +146,7 @@ def final_choice(profile: str = "cpu") -> tuple[pd.DataFrame, str | None, list[s
     """The whole rule on the committed runs: stage 2's table (each twin against
     ``HEADLINE``), the final recipe (a twin's name, or ``HEADLINE``; None while twins are
     missing) and the missing twins. ``presets.FINAL`` must name that recipe
-    (``tests/test_selection.py``)."""
+    (``tests/course/test_selection.py``)."""
     screen = selection_table(candidate_results(profile))
     confirmed, missing = confirmation_results(list(leads(screen).values()), profile)
     table = selection_table(confirmed, reference=HEADLINE)

@@ -2,7 +2,7 @@
 
 Each is a preset with the overrides its exercise names, defined here rather than in the
 notebook, so that a solution's committed ``cpu`` run loads under the same settings on a
-fresh clone (``tests/test_results.py`` checks every stored result against the configs of
+fresh clone (``tests/experiments/test_results.py`` checks every stored result against the configs of
 today, these included) instead of training again.
 
     notebook 04   sst-finetune-again      exercise 1: seed 0 of ``sst-finetune`` again, under

@@ -29,7 +29,7 @@ Random numbers. SMART's random start is drawn per example (``smart.example_noise
 does not depend on the split. Dropout does: under N > 1 each rank's generator is reseeded
 every step from (seed, step, rank) (``step_seed``), so ranks draw different masks and a
 resumed job draws the same ones; a run with dropout matches the one-process run in
-distribution, one without dropout to float tolerance (``tests/test_distributed.py``).
+distribution, one without dropout to float tolerance (``tests/training/test_distributed.py``).
 
 Launch: ``torchrun --nproc_per_node N -m bert_core.train PRESET``; the command line calls
 ``init_from_env`` (gloo on CPU, NCCL on CUDA, one GPU per rank by ``LOCAL_RANK``). Rank 0

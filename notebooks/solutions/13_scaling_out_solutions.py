@@ -101,7 +101,7 @@ print("below a change of seed:", processes < seeds)
 # weights differ far beyond the rounding-level agreement of section 3. They still differ
 # less than two seeds do, because a seed also draws the heads' initial weights and the
 # order of the data, which the two-process run shares with the one-process run. The run
-# is as good, not the same; `pytest tests/test_distributed.py` turns dropout off when it
+# is as good, not the same; `pytest tests/training/test_distributed.py` turns dropout off when it
 # checks the arithmetic for that reason.
 #
 # ## 2. The ranking loss under data parallelism

@@ -11,7 +11,7 @@ import torch
 
 from bert_core.bert.optim import AdamW
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 ORACLE = SHARED / "reference" / "course_oracles" / "optimizer_test.npy"
 
 
