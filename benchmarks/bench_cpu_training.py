@@ -89,7 +89,7 @@ def token_counts(config, data: str, seed: int = 0) -> dict[str, float]:
     from bert_core.bert.flops import training_flops
     from bert_core.bert.tokenizer import Tokenizer
     from bert_core.training.datasets import training_data
-    from bert_core.training.loop import model_for, schedule_for
+    from bert_core.training.recipe import model_for, schedule_for
     from bert_core.training.sampling import TaskStream
 
     train = training_data(config, data)

@@ -78,7 +78,7 @@ from bert_core.experiments.grid import table
 from bert_core.multitask.data import DataWarning
 from bert_core.training.balancing import dwa_weights_by_round
 from bert_core.training.datasets import training_data
-from bert_core.training.loop import schedule_for
+from bert_core.training.recipe import schedule_for
 from bert_core.training.losses import dwa_weights
 from bert_core.training.sampling import Schedule, annealing_alpha, limited_sizes, task_probabilities
 

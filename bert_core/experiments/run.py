@@ -31,7 +31,8 @@ from bert_core.multitask.model import MultitaskBERT
 from bert_core.training.checkpoint import load_weights
 from bert_core.training.config import ExperimentConfig
 from bert_core.training.distributed import current_world
-from bert_core.training.loop import model_for, train_run
+from bert_core.training.loop import train_run
+from bert_core.training.recipe import model_for
 from bert_core.training.run_folder import finish_run, run_dir
 
 __all__ = ["run_experiment", "trained_model", "stored_model", "missing_weights_line"]

@@ -6,6 +6,7 @@
     losses       the task losses, the ranking loss, loss balancing's terms
     state        TrainingState: what a checkpoint carries of a run's progress
     hooks        the loop's plug-in points (Extension, Source, Step) and their defaults
+    recipe       what a config builds: the model, the optimiser's groups, the schedules
     step         training_step: one step (the losses, the extensions' terms, backward, AdamW)
     loop         train_run: the run around the steps (the schedule, the batches, evaluation)
     lifecycle    RunKeeper (checkpoints, clock, the stop on divergence) and run_record

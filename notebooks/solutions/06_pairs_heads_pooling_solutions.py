@@ -67,7 +67,7 @@ from bert_core.files import PROJECT_ROOT
 from bert_core.multitask import data
 from bert_core.multitask.evaluate import predict
 from bert_core.multitask.pooling import sentence_embeddings
-from bert_core.training.loop import model_for
+from bert_core.training.recipe import model_for
 from bert_core.training.losses import multiple_negatives_ranking_loss
 
 profile = setup(seed=0)
@@ -232,7 +232,7 @@ for lr in (1e-3, 1e-2):
 # %% [markdown]
 # At the head's 1e-3 the gate cannot leave [0.45, 0.55], and the trained runs measured
 # 0.489; at 1e-2 it can reach [0.12, 0.88]. The place for a parameter group of its own is
-# `bert_core.training.loop.parameter_groups`, which already splits the encoder's
+# `bert_core.training.recipe.parameter_groups`, which already splits the encoder's
 # parameters from the heads' (`head_lr`): a third group for the parameters named
 # `heads.sts.mix`. Which way would it move? The trained runs moved it down, towards the
 # cosine (σ(a) weighs the linear half), and the cosine head alone scores higher on STS

@@ -57,7 +57,7 @@ from bert_core.experiments import preset
 from bert_core.experiments.grid import table
 from bert_core.multitask import data
 from bert_core.training.losses import task_loss
-from bert_core.training.loop import model_for
+from bert_core.training.recipe import model_for
 from bert_core.training.pcgrad import encoder_layer_groups, project_conflicting
 
 profile = setup(seed=0)

@@ -14,7 +14,8 @@ from bert_core.experiments.ablation import STALL_CHANGES, stall_ablation
 from bert_core.experiments.profiles import SMALL_CPU_CAPS, pinned_caps
 from bert_core.multitask.data import sample_data_dir
 from bert_core.training.balancing import TaskWeights
-from bert_core.training.loop import lr_schedule, model_for, parameter_groups, train_run
+from bert_core.training.loop import train_run
+from bert_core.training.recipe import lr_schedule, model_for, parameter_groups
 from bert_core.training.run_folder import run_dir
 from bert_core.training.sampling import BUCKET_WINDOW, TaskStream
 

@@ -12,9 +12,10 @@ from bert_core.training import plugins
 from bert_core.training.balancing import LossBalancing
 from bert_core.training.datasets import training_data
 from bert_core.training.hooks import Extension
-from bert_core.training.loop import model_for, train_run
+from bert_core.training.loop import train_run
 from bert_core.training.pcgrad import SurgeryExtension
 from bert_core.training.ranking import RankingLoss
+from bert_core.training.recipe import model_for
 from bert_core.training.smart import SmartExtension
 
 
