@@ -196,7 +196,7 @@ class EdaAugmentation(Extension):
     def source(self, task: str, epoch: int, source: Source) -> Source:
         if TASKS[task].kind != "sentiment":
             return source
-        return replace(source, loss=self._wrapped(source.loss, epoch))
+        return replace(source, loss=self._wrapped(source.batch_loss, epoch))
 
     def _wrapped(self, loss: BatchLoss, epoch: int) -> BatchLoss:
         def augmented(model, tokenizer, task, examples, device):  # type: ignore[no-untyped-def]

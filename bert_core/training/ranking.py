@@ -49,8 +49,7 @@ class RankingLoss(Extension):
     def source(self, task: str, epoch: int, source: Source) -> Source:
         if TASKS[task].kind != "similarity" or epoch >= self.epochs:
             return source
-        return Source(f"{task}-ranking", self.positives, ranking_batch_loss, through_head=False,
-                      shardable=False)
+        return Source(f"{task}-ranking", self.positives, ranking_batch_loss, shardable=False)
 
 
 def check(config: ExperimentConfig) -> None:

@@ -62,13 +62,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask.examples import Example
 from bert_core.multitask.model import MultitaskBERT, TaskBatch
 from bert_core.multitask.tasks import TASKS
 from bert_core.training.config import ExperimentConfig, require_one_of
-from bert_core.training.hooks import Extension, Source, Step, labels_of
-from bert_core.training.losses import task_loss
+from bert_core.training.hooks import Extension, Source, Step
 
 __all__ = ["SmartExtension", "SMART_LOSSES", "SMART_DROPOUT",
            "RandomDraws", "SmartSettings", "SMART_SETTINGS",
@@ -354,20 +352,18 @@ class SmartExtension(Extension):
         self.smart = Smart(model, settings)
         self.seed = seed
 
-    def batch_loss(self, model: MultitaskBERT, tokenizer: Tokenizer, task: str, examples: Sequence[Example],
-                   device: torch.device, epoch: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
-        """The task loss of a batch, and SMART's penalties of it."""
-        labels = torch.tensor(labels_of(examples), device=device)
-        batch = model.task_batch(tokenizer, task, examples, device)
-        keys = [f"smart:{self.seed}:{epoch}:{task}:{e.id}" for e in examples]
+    def forward(self, model: MultitaskBERT, batch: TaskBatch, examples: Sequence[Example],
+                epoch: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
+        """The task head's outputs of a batch, and SMART's penalties of it (the task's
+        criterion is applied to the outputs as without SMART: ``hooks.task_batch_loss``)."""
+        keys = [f"smart:{self.seed}:{epoch}:{batch.task}:{e.id}" for e in examples]
         if batch.layout == "separate":  # rows: the first sentences, then the second ones
             keys = [f"{k}:a" for k in keys] + [f"{k}:b" for k in keys]
         start = example_noise(keys, batch.attention_mask, model.bert.config.hidden_size)
-        outputs, penalties = self.smart.outputs_and_penalties(model, batch, start)
-        return task_loss(task, outputs, labels), penalties
+        return self.smart.outputs_and_penalties(model, batch, start)
 
     def source(self, task: str, epoch: int, source: Source) -> Source:
-        return replace(source, loss=partial(self.batch_loss, epoch=epoch)) if source.through_head else source
+        return replace(source, forward=partial(self.forward, epoch=epoch)) if source.through_head else source
 
     def terms(self, losses: Mapping[str, Tensor], extras: Mapping[str, dict[str, Tensor]], step: Step,
               terms: dict[str, Tensor]) -> dict[str, Tensor]:

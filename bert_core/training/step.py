@@ -1,7 +1,7 @@
 """One step of multitask training: the loop's body, readable in one sitting.
 
     for each task t of the step:
-        L_t, extras_t = source_t.loss(model, batch_t)      the batch's mean loss (a shard's, averaged
+        L_t, extras_t = source_t.batch_loss(batch_t)        the batch's mean loss (a shard's, averaged
                                                             over the processes of a data-parallel job)
     terms = ext.terms(L, extras, step, terms)               Σ_t L_t unless an extension weighs or adds
     ext.backward(terms) or ∇ Σ_t terms_t                    PCGrad projects instead; gradients summed
@@ -42,7 +42,7 @@ def task_losses(model: MultitaskBERT, tokenizer: Tokenizer, batches: Mapping[str
     for task, examples in batches.items():
         source = sources[task]
         shard, weight = world.shard(examples, source.shardable)
-        loss, extra = source.loss(model, tokenizer, task, shard, device)
+        loss, extra = source.batch_loss(model, tokenizer, task, shard, device)
         losses[task] = world.global_mean(loss, weight)
         extras[task] = {name: world.global_mean(value, weight) for name, value in extra.items()}
     return losses, extras

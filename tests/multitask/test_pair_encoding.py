@@ -133,7 +133,7 @@ def test_ranking_loss_trains_on_high_scored_pairs_for_the_first_half(tiny_checkp
         def source(self, task, epoch, source):
             def loss(model, tokenizer, task, examples, device):
                 calls.append((task, source.stream, [e.label for e in examples]))
-                return source.loss(model, tokenizer, task, examples, device)
+                return source.batch_loss(model, tokenizer, task, examples, device)
             return replace(source, loss=loss)
 
     spy = plugins.Plugin("spy", lambda config, model, train, seed: Spy())
