@@ -23,7 +23,8 @@
 # up at whole numbers; what the data costs in tokens.
 #
 # **What you'll need:** nothing before this notebook. `bert_core.multitask.data` (the
-# readers), `bert_core.course.describe` (the statistics), `bert_core.course.plots`.
+# readers), `bert_core.multitask.examples` (the records), `bert_core.course.describe`
+# (the statistics), `bert_core.course.plots`.
 #
 # The profile (`BERT_CORE_PROFILE`) picks the data: `cpu` and `gpu` read the course's
 # files from `$BERT_CORE_DATA` (this page shows the `cpu` execution); `smoke` reads the
@@ -68,7 +69,7 @@ from bert_core.course import describe, plots
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.experiments.store import load_artefact, save_artefact
 from bert_core.files import PROJECT_ROOT
-from bert_core.multitask import data
+from bert_core.multitask import data, examples
 
 profile = setup(seed=0)
 print(f"profile {profile.name}: {'the sample set' if profile.uses_sample_data else 'the course data'}")
@@ -87,11 +88,12 @@ print(versions())
 # | similarity | STS-B (Semantic Textual Similarity Benchmark) | two sentences | 0.0 (unrelated) ... 5.0 (equivalent) | Pearson correlation |
 # | (part 1) | CFIMDB (IMDB reviews, binary) | one review | 0 negative, 1 positive | accuracy |
 #
-# The files are tab-separated with a header. A reader turns each row into a typed record:
+# The files are tab-separated with a header. A reader (`bert_core.multitask.data`) turns
+# each row into a typed record (`bert_core.multitask.examples`):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-show_source(data.PairExample)
+show_source(examples.PairExample)
 
 # %% [markdown]
 # Each split of each task, read from the profile's folder, counted and measured

@@ -65,6 +65,7 @@ from bert_core.experiments.exercises import exercise
 from bert_core.experiments.grid import table
 from bert_core.files import PROJECT_ROOT
 from bert_core.multitask import data
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.evaluate import predict
 from bert_core.multitask.pooling import sentence_embeddings
 from bert_core.training.recipe import model_for
@@ -110,7 +111,7 @@ compared_table(shown, "multitask-baseline", learned=False)
 # %%
 # NBVAL_CHECK_OUTPUT
 pairs = data.load_task("sts", "dev", profile.data_dir)[:50]
-swapped = [data.PairExample(p.id, p.sentence2, p.sentence1, p.label) for p in pairs]
+swapped = [PairExample(p.id, p.sentence2, p.sentence1, p.label) for p in pairs]
 tokenizer = Tokenizer.from_pretrained(profile.checkpoint)
 gaps = {}
 for name in ("multitask-baseline", "sts-cosine", "sts-cross"):
