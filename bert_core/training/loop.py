@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.bert.weights import WEIGHT_FILES, check_checkpoint
+from bert_core.bert.weights import check_checkpoint, weights_bytes
 from bert_core.device import autocast_for, compiled
 from bert_core.errors import DataError
 from bert_core.multitask.data import DataWarning, load_task, task_file
@@ -128,8 +128,7 @@ def train_run(
     world = world or current_world()
     # every input checked before the folder is touched: a typo moves no finished run aside
     folder = check_checkpoint(config.checkpoint)
-    weights = [f.stat().st_size for f in folder.glob("*") if f.name in WEIGHT_FILES]
-    check_free_space(config, max(weights, default=0))
+    check_free_space(config, weights_bytes(folder))
     train, dev, test = read_run_data(config, data)
     with locked_run(config, seed) if world.is_main else nullcontext():
         return _train(config, seed, data, device, resume, progress and world.is_main, on_step, finish,
