@@ -12,9 +12,11 @@ starting point (``PRESETS``, plain data) in between::
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import fields
 from typing import Any
 
+from bert_core.errors import ConfigError
 from bert_core.experiments.profiles import get_profile
 from bert_core.training.config import ExperimentConfig
 
@@ -172,7 +174,10 @@ def preset(preset_name: str, profile: str | None = None, **overrides: Any) -> Ex
     """A named starting point (``PRESETS``) in a profile, with overrides on top; ``"final"``
     is the recipe ``FINAL`` under its own name, so that its stored runs are that recipe's."""
     if preset_name not in PRESETS:
-        raise ValueError(f"unknown preset {preset_name!r}; choose one of {list(PRESETS)}")
+        close = difflib.get_close_matches(preset_name, list(PRESETS), n=3)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ConfigError(f"unknown preset {preset_name!r}; {hint}(every preset: "
+                          "python -m bert_core.experiments --help)")
     overrides.setdefault("name", FINAL if preset_name == "final" else preset_name)
     name = overrides.pop("name")
     return make_config(name, profile, **{**PRESETS[preset_name], **overrides})

@@ -31,7 +31,7 @@ from typing import Any
 
 from bert_core.errors import ConfigError, DataError
 from bert_core.experiments.cli import user_errors_in_one_line
-from bert_core.experiments.presets import PRESETS, preset
+from bert_core.experiments.presets import preset
 from bert_core.experiments.store import load_result
 from bert_core.multitask.data import load_task, task_file
 from bert_core.multitask.evaluate import (
@@ -148,8 +148,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 def stored_run(name: str, profile: str | None = None, seed: int = 0) -> Mapping[str, Any]:
     """The stored record of seed ``seed`` of the preset ``name`` in ``profile``; a
     ``ConfigError`` with the command that trains it when there is none."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     config = preset(name, profile)
     result = load_result(config)
     if result is None or seed not in result.runs:
