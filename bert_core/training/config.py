@@ -237,9 +237,10 @@ class ExperimentConfig:
         self._check_ranges()
 
         def choose(field_name: str, value: Any, allowed: tuple) -> None:
-            if value not in allowed:
-                raise ConfigError(f"ExperimentConfig({self.name!r}): {field_name}={value!r} is not "
-                                 f"available; choose one of {list(allowed)}")
+            try:
+                require_one_of(field_name, value, allowed)
+            except ValueError as error:
+                raise ConfigError(f"ExperimentConfig({self.name!r}): {error}") from None
 
         if not self.tasks or len(set(self.tasks)) != len(self.tasks):
             raise ConfigError(f"ExperimentConfig({self.name!r}): tasks must be distinct and non-empty, "
