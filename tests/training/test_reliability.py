@@ -30,7 +30,7 @@ from bert_core.multitask.data import DataWarning, load_task, read_sentiment, sam
 from bert_core.multitask.evaluate import read_predictions
 from bert_core.training import hooks, loop
 from bert_core.training.checkpoint import CHECKPOINT_FORMAT, latest_checkpoint
-from bert_core.training.guard import TrainingDiverged, TrainingWarning
+from bert_core.training.guard import TrainingDiverged, TrainingWarning, check_gradients, check_weights
 from bert_core.training.loop import train_run
 from bert_core.training.run_folder import RunLocked, locked_run, run_dir
 
@@ -210,6 +210,26 @@ def test_a_nan_gradient_under_a_finite_loss_stops_before_the_weights_change(tiny
     assert latest_checkpoint(folder)["step"] == 2
     weights = load_file(str(folder / "checkpoint-0000002.safetensors"))
     assert all(torch.isfinite(t).all() for t in weights.values())
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_the_guard_names_every_tensor_holding_a_bad_value_and_passes_large_finite_ones(bad):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2, dtype=torch.bfloat16))
+    with torch.no_grad():
+        model[0].bias.fill_(3e38)  # finite, though a sum of squares would overflow
+    check_weights(model)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    model[0].weight.grad[1, 2] = bad
+    model[1].weight.grad[0, 0] = bad
+    with pytest.raises(TrainingDiverged, match=r"2 gradient tensors hold NaN or infinite values "
+                                               r"\(first: 0.weight\)"):
+        check_gradients(model)
+    with torch.no_grad():
+        model[1].bias[1] = bad
+    with pytest.raises(TrainingDiverged, match=r"^1 weight tensors hold NaN or infinite values "
+                                               r"\(first: 1.bias\)"):
+        check_weights(model)
 
 
 def test_weights_gone_nan_at_an_epoch_end_record_nothing(tiny_run, isolated_outputs, monkeypatch):
