@@ -114,8 +114,7 @@ def missing_weights_line(config: ExperimentConfig, seed: int = 0) -> str:
 
 def _load_model(config: ExperimentConfig, seed: int, folder: Path,
                 device: torch.device | str) -> MultitaskBERT:
-    torch.manual_seed(seed)  # the heads' initial draw, overwritten by the weights below
-    model = model_for(config)
+    model = model_for(config, seed)  # its fresh draws are overwritten by the weights below
     load_weights(model, folder / "best.safetensors")
     return model.to(device).eval()
 

@@ -170,8 +170,8 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     resuming = world.broadcast(resuming)  # the others wait here until rank 0 has opened the folder
     tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
 
-    torch.manual_seed(seed)
-    model = model_for(config).to(device)
+    model = model_for(config, seed).to(device)
+    torch.manual_seed(seed)  # dropout draws from torch's global generator: the run's own stream
     world.broadcast_parameters(model)
     compiled(model, config.compile)
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -18,24 +18,28 @@ from bert_core.training.sampling import Schedule
 __all__ = ["model_for", "parameter_groups", "schedule_for", "lr_schedule"]
 
 
-def model_for(config: ExperimentConfig) -> MultitaskBERT:
+def model_for(config: ExperimentConfig, seed: int = 0) -> MultitaskBERT:
     """The model ``config`` trains: its checkpoint, heads, pooling, pair encodings and
     dropout (the attention's too, when ``attention_dropout`` is set); the pooler drawn
     afresh (``pooler_init="reset"``: N(0, 0.02), bias 0, BERT's initialisation) and the
-    word embeddings frozen (``train_word_embeddings=False``) when asked. Draws from torch's
-    global generator: seed it first."""
-    model = MultitaskBERT.from_pretrained(
-        config.checkpoint, hidden_dropout_prob=config.hidden_dropout,
-        attention_probs_dropout_prob=config.attention_dropout, tasks=config.tasks,
-        heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
-        freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
-        head_layers=config.head_layers, adapters=config.adapters, adapter_dim=config.adapter_size,
-        adapter_heads=config.adapter_heads,
-    )
-    if config.pooler_init == "reset":
-        with torch.no_grad():
-            model.bert.pooler_dense.weight.normal_(0.0, model.bert.config.initializer_range)
-            model.bert.pooler_dense.bias.zero_()
+    word embeddings frozen (``train_word_embeddings=False``) when asked. The fresh weights
+    (heads, adapters, a reset pooler) are drawn from ``seed``; torch's global generator is
+    left as it was (the layers' constructors draw from it, so the draw runs inside
+    ``torch.random.fork_rng``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = MultitaskBERT.from_pretrained(
+            config.checkpoint, hidden_dropout_prob=config.hidden_dropout,
+            attention_probs_dropout_prob=config.attention_dropout, tasks=config.tasks,
+            heads=config.head_map, pooling=config.pooling, head_dropout=config.head_dropout,
+            freeze_bert=config.mode == "pretrain", pair_encoding=config.encoding_map,
+            head_layers=config.head_layers, adapters=config.adapters, adapter_dim=config.adapter_size,
+            adapter_heads=config.adapter_heads,
+        )
+        if config.pooler_init == "reset":
+            with torch.no_grad():
+                model.bert.pooler_dense.weight.normal_(0.0, model.bert.config.initializer_range)
+                model.bert.pooler_dense.bias.zero_()
     if not config.train_word_embeddings:
         model.bert.embeddings.word_embedding.weight.requires_grad_(False)
     return model

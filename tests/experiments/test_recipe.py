@@ -45,7 +45,6 @@ def test_length_buckets_keep_every_example_once_per_pass_and_cut_the_padding():
 
 def test_head_lr_gives_the_heads_their_own_group_and_the_schedule_scales_both(tiny_run):
     config = tiny_run("groups", head_lr=5e-2, finetune_lr=1e-3, scheduler="linear", warmup_steps=2)
-    torch.manual_seed(0)
     model = model_for(config)
     groups = parameter_groups(model, config)
     heads = {id(p) for p in model.heads.parameters()}
@@ -62,9 +61,7 @@ def test_head_lr_gives_the_heads_their_own_group_and_the_schedule_scales_both(ti
 
 def test_pooler_reset_draws_bert_s_initialisation_and_keeps_the_rest(minilm_folder):
     kept = make_config("kept", "smoke")
-    torch.manual_seed(0)
     reset = model_for(make_config("reset", "smoke", pooler_init="reset"))
-    torch.manual_seed(0)
     loaded = model_for(kept)
     weight = reset.bert.pooler_dense.weight
     assert weight.std().item() == pytest.approx(0.02, rel=0.02)
@@ -178,3 +175,15 @@ def test_the_small_caps_name_every_field_the_cpu_profile_sets():
     pinned = preset("pcgrad", "cpu", **pinned_caps("cpu"))
     settings = (pinned.head_lr, pinned.task_weights, pinned.length_buckets, pinned.batch_size)
     assert settings == (None, (), False, 8)
+
+
+def test_the_model_s_fresh_weights_are_a_function_of_the_seed_and_leave_torch_s_generator_alone(tiny_run):
+    config = tiny_run("seeded", pooler_init="reset")
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    first, again, other = model_for(config, 1), model_for(config, 1), model_for(config, 2)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    theirs = other.state_dict()
+    fresh = [name for name, value in first.state_dict().items() if not torch.equal(value, theirs[name])]
+    assert fresh and all(name.startswith(("heads.", "bert.pooler_dense.")) for name in fresh)
+    assert all(torch.equal(value, again.state_dict()[name]) for name, value in first.state_dict().items())

@@ -237,8 +237,8 @@ def test_weights_gone_nan_at_an_epoch_end_record_nothing(tiny_run, isolated_outp
     model_seen = {}
     real_model_for = loop.model_for
 
-    def remember(cfg):
-        model_seen["model"] = real_model_for(cfg)
+    def remember(cfg, seed):
+        model_seen["model"] = real_model_for(cfg, seed)
         return model_seen["model"]
 
     def ruin(step: int) -> None:
