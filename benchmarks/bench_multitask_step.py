@@ -73,7 +73,8 @@ def child(variant: str, batch: int, tokens: int, steps: int, device_name: str) -
     from bert_core.multitask.model import MultitaskBERT
     from bert_core.training.hooks import Source, Step
     from bert_core.training.pcgrad import SurgeryExtension
-    from bert_core.training.smart import SMART_SETTINGS, SmartExtension
+    from bert_core.training.smart import SmartExtension
+    from bert_core.training.smart_terms import SMART_SETTINGS
     from bert_core.training.state import TrainingState
     from bert_core.training.step import training_step
 

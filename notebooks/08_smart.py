@@ -62,7 +62,7 @@ import pandas as pd
 import torch
 
 from bert_core.bert.tokenizer import Tokenizer
-from bert_core.course import plots
+from bert_core.course import method_plots, plots
 from bert_core.course.comparison import comparison_table
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.course.tables import (
@@ -79,10 +79,10 @@ from bert_core.experiments import preset, run_experiment
 from bert_core.experiments.grid import table
 from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.training.smart import (
+from bert_core.training.smart import Smart
+from bert_core.training.smart_terms import (
     SMART_SETTINGS,
     MomentumTeacher,
-    Smart,
     SmartSettings,
     adversarial_perturbation,
     adversarial_regulariser,
@@ -219,7 +219,7 @@ random_corners = [random_corner(embeds.shape, batch.attention_mask, generator) f
 curves = {"adversarial direction": [divergence_along(f, embeds, "similarity", adversarial, radii)],
           "random corners of the box": [divergence_along(f, embeds, "similarity", d, radii)
                                         for d in random_corners]}
-fig = plots.plot_perturbation_profile(radii, curves, "squared change of the STS score")
+fig = method_plots.plot_perturbation_profile(radii, curves, "squared change of the STS score")
 plots.save_figure(fig, "08_perturbation_profile", profile.name)
 plt.show()
 
@@ -423,7 +423,7 @@ shown, source = results_to_show(results, cpu, profile.name)
 penalties = {name: shown[name].runs[min(shown[name].runs)]["smart"]
              for name in ("sbert-mean-smart", "sbert-mean-smart-shared", "cross-pcgrad-smart-symkl")
              if shown.get(name) is not None}
-fig = plots.plot_smart_penalties(penalties)
+fig = method_plots.plot_smart_penalties(penalties)
 plots.save_figure(fig, "08_smart_penalties", source)
 plt.show()
 

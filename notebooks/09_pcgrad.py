@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from bert_core.course import plots
+from bert_core.course import method_plots, plots
 from bert_core.course.comparison import comparison_table
 from bert_core.course.notebook import setup, show_source, versions
 from bert_core.course.tables import (
@@ -115,7 +115,8 @@ cases = {"conflict": [torch.tensor([2.0, 0.5]), torch.tensor([-1.0, 1.5])],
          "no conflict": [torch.tensor([2.0, 0.5]), torch.tensor([0.5, 1.5])],
          "conflict, unequal sizes": [torch.tensor([3.0, 0.2]), torch.tensor([-0.6, 0.6])]}
 projected = {label: project_conflicting(grads) for label, grads in cases.items()}
-fig = plots.plot_gradient_surgery({label: (grads, projected[label]) for label, grads in cases.items()})
+fig = method_plots.plot_gradient_surgery({label: (grads, projected[label])
+                                         for label, grads in cases.items()})
 plots.save_figure(fig, "09_gradient_surgery_2d", profile.name)
 plt.show()
 
@@ -216,7 +217,7 @@ results = {config.name: run_experiment(config, progress=profile.name != "smoke")
 # %%
 shown, source = results_to_show(results, cpu, profile.name)
 gradients = {name: shown[name].runs[0]["gradients"] for name in ("pcgrad", "sbert-mean-pcgrad")}
-fig = plots.plot_gradient_cosines(gradients["pcgrad"], group="all")
+fig = method_plots.plot_gradient_cosines(gradients["pcgrad"], group="all")
 plots.save_figure(fig, "09_gradient_cosines", source)
 plt.show()
 
@@ -230,7 +231,7 @@ rates = conflict_rates(gradients["pcgrad"])
 rates[["conflict", "mean |cosine|"]].unstack("pair").round(3)
 
 # %%
-fig = plots.plot_conflict_rates(rates)
+fig = method_plots.plot_conflict_rates(rates)
 plots.save_figure(fig, "09_conflict_rates", source)
 plt.show()
 
@@ -239,7 +240,7 @@ plt.show()
 # pooling, the siamese paraphrase head, the cosine_fc STS head):
 
 # %%
-fig = plots.plot_gradient_cosines(gradients["sbert-mean-pcgrad"], group="all")
+fig = method_plots.plot_gradient_cosines(gradients["sbert-mean-pcgrad"], group="all")
 plots.save_figure(fig, "09_gradient_cosines_sbert_mean", source)
 plt.show()
 

@@ -76,7 +76,7 @@ from bert_core.training.distributed import World, run_in_processes
 from bert_core.training.loop import train_run
 from bert_core.training.pcgrad import project_conflicting
 from bert_core.training.run_folder import run_dir
-from bert_core.training.smart import example_noise
+from bert_core.training.smart_terms import example_noise
 
 profile = setup(seed=0)
 print(profile)

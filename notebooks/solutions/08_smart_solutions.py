@@ -62,7 +62,8 @@ from bert_core.course.tables import penalty_means
 from bert_core.experiments.grid import table
 from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.training.smart import SMART_SETTINGS, Smart, SmartSettings, adversarial_regulariser
+from bert_core.training.smart import Smart
+from bert_core.training.smart_terms import SMART_SETTINGS, SmartSettings, adversarial_regulariser
 
 profile = setup(seed=0)
 print(profile)

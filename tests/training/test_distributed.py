@@ -21,7 +21,7 @@ from bert_core.multitask.data import sample_data_dir
 from bert_core.training.distributed import SINGLE, World, run_in_processes
 from bert_core.training.loop import train_run
 from bert_core.training.run_folder import run_dir
-from bert_core.training.smart import example_noise
+from bert_core.training.smart_terms import example_noise
 
 NO_DROPOUT = {"hidden_dropout": 0.0, "head_dropout": 0.0, "attention_dropout": 0.0}
 

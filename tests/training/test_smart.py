@@ -10,11 +10,10 @@ from bert_core.bert.tokenizer import Tokenizer
 from bert_core.experiments import make_config
 from bert_core.multitask.examples import PairExample, SentimentExample
 from bert_core.multitask.model import MultitaskBERT
-from bert_core.training.smart import (
+from bert_core.training.smart import RandomDraws, Smart, settings_for
+from bert_core.training.smart_terms import (
     SMART_SETTINGS,
     MomentumTeacher,
-    RandomDraws,
-    Smart,
     SmartSettings,
     adversarial_perturbation,
     adversarial_regulariser,
@@ -22,7 +21,6 @@ from bert_core.training.smart import (
     divergence_along,
     per_token_unit,
     random_corner,
-    settings_for,
     smart_settings,
 )
 
