@@ -13,7 +13,8 @@
     plugins      the registry: which extensions a config turns on, in order
     ranking      extension: the multiple negatives ranking loss for STS's first epochs
     balancing    extension: squared and DWA loss balancing
-    smart        extension: SMART's smoothness and Bregman penalties, the momentum copy
+    smart        extension: SMART in a run (the penalties of each batch, shared dropout)
+    smart_terms  SMART's terms: the divergences, the ascent, R_s, the momentum copy, the settings
     pcgrad       extension: gradient surgery, and the gradient cosines it records
     augmentation the training-data augmentations (STS swap, cached SST paraphrases)
     eda          extension: EDA's four edits of SST sentences, drawn afresh each epoch
