@@ -14,6 +14,11 @@ one before:
     frozen-words   + the word-embedding matrix frozen (``train_word_embeddings=False``):
                    no 11.7M-row gradient, AdamW over 11M parameters instead of 22.7M
 
+A last variant, ``cpu-profile``, is not one more change but the ``cpu`` profile itself, as
+every committed table run trains (its caps with nothing pinned: length buckets, batches of
+16, the word embeddings frozen, the encoder at 1e-4 and the heads at 1e-3 with a linear
+warm-up and decay, STS weighted 0.2, dev batches of 128), for the same one epoch.
+
 The whole-run figure leaves out the test-student prediction files (``predict_test``,
 which the cpu profile now turns off for its table runs; the "before" row's
 ``prediction`` phase says what they cost).
@@ -53,18 +58,24 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+PROFILE_VARIANT = "cpu-profile"
+
+
 def settings(variant: str, examples: int) -> dict:
     """The config fields of a variant: the small cpu caps (which name every field the cpu
     profile sets, the recipe's at their defaults), one epoch, and every change up to and
-    including the variant's."""
+    including the variant's; for ``cpu-profile``, only the epoch and the examples (the
+    profile's own caps do the rest)."""
     from bert_core.experiments.profiles import SMALL_CPU_CAPS
 
+    if variant == PROFILE_VARIANT:
+        return {"train_limit": examples, "epochs": 1}
     fields = {**SMALL_CPU_CAPS, "train_limit": examples, "epochs": 1}
     for name, changes in VARIANTS.items():
         fields.update(changes)
         if name == variant:
             return fields
-    raise ValueError(f"unknown variant {variant!r}; choose one of {list(VARIANTS)}")
+    raise ValueError(f"unknown variant {variant!r}; choose one of {[*VARIANTS, PROFILE_VARIANT]}")
 
 
 def gemm_gflops() -> float:
@@ -147,8 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=480, help="training examples per task")
     parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--variants", default=",".join([*VARIANTS, PROFILE_VARIANT]))
+    parser.add_argument("--child", choices=[*VARIANTS, PROFILE_VARIANT], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.examples, args.data)))
@@ -191,7 +202,7 @@ def main() -> None:
         "threads": torch.get_num_threads(), "torch": torch.__version__,
         "machine": f"{platform.machine()} {platform.processor() or platform.system()}, "
                    f"{os.cpu_count()} cores",
-        "goals": {"training_speedup": 3.0, "share_of_bound": 0.6},
+        "goals": {"training_speedup": 3.0, "share_of_bound": 0.6, "run_speedup of cpu-profile": 2.5},
         "variants": rows,
     }
     out = Path(__file__).parent / "results" / "bench_cpu_training.json"
