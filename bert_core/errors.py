@@ -9,7 +9,8 @@ A base module: every layer may import it.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ConfigError", "DataError", "CheckpointError", "ModelNotFound", "ResultFileError"]
+__all__ = ["InputError", "ConfigError", "DataError", "DataWarning", "CheckpointError", "ModelNotFound",
+           "ResultFileError"]
 
 
 class InputError(ValueError):
@@ -22,6 +23,11 @@ class ConfigError(InputError):
 
 class DataError(InputError):
     """A data file cannot be read as its task's format, or would lose rows."""
+
+
+class DataWarning(UserWarning):
+    """Rows of a data file were skipped (the reader counts them by reason); the message says
+    which and why. Training goes on with the rows that were read."""
 
 
 class CheckpointError(InputError):

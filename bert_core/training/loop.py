@@ -44,8 +44,8 @@ from bert_core.bert.optim import AdamW
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.bert.weights import check_checkpoint, weights_bytes
 from bert_core.device import autocast_for, compiled
-from bert_core.errors import DataError
-from bert_core.multitask.data import DataWarning, load_task, task_file
+from bert_core.errors import DataError, DataWarning
+from bert_core.multitask.data import load_task, task_file
 from bert_core.multitask.evaluate import (
     overall_score,
     predict,

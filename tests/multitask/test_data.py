@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bert_core.multitask.data import (
-    DataWarning,
-    data_dir,
-    load_task,
-    read_sentiment,
-    sample_data_dir,
-    task_file,
-)
+from bert_core.errors import DataWarning
+from bert_core.multitask.data import data_dir, load_task, sample_data_dir, task_file
 from bert_core.multitask.download import download
 from bert_core.multitask.examples import PairExample, SentimentExample
+from bert_core.multitask.reader import read_sentiment
 
 SST_HEADER = "\tid\tsentence\tsentiment\n"
 

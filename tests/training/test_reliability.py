@@ -22,12 +22,20 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from bert_core.errors import CheckpointError, ConfigError, DataError, ModelNotFound, ResultFileError
+from bert_core.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    DataWarning,
+    ModelNotFound,
+    ResultFileError,
+)
 from bert_core.experiments import __main__ as cli
 from bert_core.experiments import make_config, run_experiment
 from bert_core.experiments.store import load_result, results_dir
-from bert_core.multitask.data import DataWarning, load_task, read_sentiment, sample_data_dir
+from bert_core.multitask.data import load_task, sample_data_dir
 from bert_core.multitask.evaluate import read_predictions
+from bert_core.multitask.reader import read_sentiment
 from bert_core.training import hooks, loop
 from bert_core.training.checkpoint import CHECKPOINT_FORMAT, latest_checkpoint
 from bert_core.training.guard import TrainingDiverged, TrainingWarning, check_gradients, check_weights
