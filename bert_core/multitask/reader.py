@@ -2,8 +2,9 @@
 says where they are and which columns each task's files have).
 
 Bad input is never dropped silently, and what would lose data is an error before any
-work is spent (``DataError``, one line naming the file, the line and the fix): a missing
-file names the path and the download command; an empty, non-UTF-8 or comma-separated
+work is spent (``DataError``, one line naming the file, the line and the fix; a missing
+file is a ``FileNotFoundError`` naming it, and ``data.load_task`` adds the download
+command): an empty, non-UTF-8 or comma-separated
 file, a header without the expected columns, a quoted field that runs over several lines
 (an unclosed quote would swallow the rest of the file) and an id that appears twice are
 errors. Rows that cannot be used (wrong number of fields, empty sentence, empty or

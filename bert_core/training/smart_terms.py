@@ -36,7 +36,6 @@ divides the *perturbation* by its ∞-norm after each step, so δ ends with ||δ
 whatever ε is, and it has no Bregman term; we follow the paper, whose ε bounds δ.
 Settings: ``SMART_SETTINGS`` (the paper's, and those of "A SMARTer minBERT" 4.3 and
 "SMART Surgery" 4.3). Taught in notebook 08.
-
 """
 
 from __future__ import annotations
