@@ -6,10 +6,11 @@ work is spent (``DataError``, one line naming the file, the line and the fix; a 
 file is a ``FileNotFoundError`` naming it, and ``data.load_task`` adds the download
 command): an empty, non-UTF-8 or comma-separated file, a header without the expected
 columns, a quoted field that runs over several lines (an unclosed quote would swallow the
-rest of the file) and an id that appears twice are errors. Rows that cannot be used (wrong number of fields, empty sentence, empty or
-out-of-range label) are skipped with one ``DataWarning`` that counts them by reason and
-names the first line numbers; every physical line is accounted for. Sentences are
-returned as written (stripped); lowercasing and splitting are the tokenizer's job.
+rest of the file) and an id that appears twice are errors. Rows that cannot be used
+(wrong number of fields, empty sentence, empty or out-of-range label) are skipped with one
+``DataWarning`` that counts them by reason and names the first line numbers; every
+physical line is accounted for. Sentences are returned as written (stripped); lowercasing
+and splitting are the tokenizer's job.
 """
 
 from __future__ import annotations
