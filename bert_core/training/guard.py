@@ -56,9 +56,10 @@ def _nonfinite(tensors: Iterable[tuple[str, Tensor | None]]) -> list[str]:
     if not named:
         return []
     largest = torch.stack([torch.linalg.vector_norm(t, float("inf")).float() for _, t in named])
-    if torch.isfinite(largest).all():
+    finite = torch.isfinite(largest)
+    if finite.all():
         return []
-    return [name for (name, _), finite in zip(named, torch.isfinite(largest).tolist()) if not finite]
+    return [name for (name, _), ok in zip(named, finite.tolist()) if not ok]
 
 
 def check_gradients(model: nn.Module) -> None:
