@@ -16,6 +16,7 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
     10         10         report 003's adapters (Table 5)                   sbert-heads-mean
+    11         11         the final recipe's variants: two passes, STS at 1  headline-scaled-cosine
     12         12         EDA on SST at two strengths                       cpu-best
 
 A table is ``pinned`` while its committed runs are those of the small cpu caps
@@ -190,6 +191,10 @@ GRID: tuple[Table, ...] = (
     Table("10", "10", "report 003's adapters on its own model (Table 5), fine-tuned with the encoder; "
           "its best combination over a frozen encoder",
           _seeds(["sbert-heads-mean", *_ADAPTERS], _THREE), baseline="sbert-heads-mean"),
+    Table("11", "11", "the recipe to beat and its one-change variants, a second pass and STS at "
+          "full weight (the final model's rule, stage 2)",
+          _seeds(["headline-scaled-cosine", "headline-scaled-cosine-two-epochs",
+                  "headline-scaled-cosine-sts-weight-1"], _THREE), baseline="headline-scaled-cosine"),
     Table("12", "12", "EDA on SST, on the fly, at two strengths, on cpu-best",
           _seeds(["cpu-best", "eda", "eda-strong"], _THREE), baseline="cpu-best"),
 )

@@ -7,6 +7,7 @@ import pytest
 from bert_core.course.selection import (
     HEADLINE,
     REFERENCE,
+    VARIANTS,
     candidate_results,
     chosen_recipe,
     final_choice,
@@ -79,6 +80,18 @@ def test_every_lead_has_a_twin_at_the_headline_budget():
         twin("smart")
 
 
+def test_each_variant_changes_one_setting_of_the_recipe_and_is_a_row_of_notebook_11():
+    from bert_core.experiments.grid import table
+    from bert_core.experiments.presets import PRESETS
+
+    for name in VARIANTS:
+        changed = {k for k in set(PRESETS[name]) | set(PRESETS[HEADLINE])
+                   if PRESETS[name].get(k) != PRESETS[HEADLINE].get(k)}
+        assert len(changed) == 1, (name, changed)
+    assert table("11").names == [HEADLINE, *VARIANTS] and table("11").baseline == HEADLINE
+    assert not set(VARIANTS) & set(candidate_results())  # not screened: another scale
+
+
 def test_the_final_preset_is_what_the_rule_chose_on_the_committed_runs():
     from bert_core.experiments import preset
     from bert_core.experiments.presets import FINAL, PRESETS
@@ -87,4 +100,5 @@ def test_the_final_preset_is_what_the_rule_chose_on_the_committed_runs():
     assert (chosen is None) == bool(missing)
     assert not (set(stage_two.index) | {HEADLINE}) & set(missing)
     assert chosen == FINAL and PRESETS["final"] == PRESETS[FINAL]
+    assert (stage_two["seeds"] == 3).all()  # three seeds a side, not the profile's default
     assert preset("final", "cpu").name == FINAL  # its stored runs are the recipe's own
