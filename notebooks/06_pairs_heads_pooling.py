@@ -658,7 +658,7 @@ compared_table(fix, "cpu-best")
 # other two tasks STS ends 0.013 below STS alone with the same head (0.866), the same cost
 # that multitask training has with the `cosine_fc` head (notebook 05's solutions,
 # exercise 7). Notebook 05 (section 11) trains this recipe on all the data, and notebook
-# 11 takes it as the final model.
+# 11 takes it, with a second pass over the data, as the final model.
 #
 # ## Summary
 #
