@@ -35,9 +35,13 @@ lint: setup
 
 # A notebook cell may train for many minutes on a slow or busy laptop: nbval's default
 # limit of 2000 s per cell is raised to 2 hours (the root conftest.py raises its 5 s wait
-# for a finished cell's output to a minute).
+# for a finished cell's output to a minute). Two pytest-xdist workers, a file at a time (a
+# notebook's cells in order in one kernel), each on its share of the cores (conftest.py).
+# A single process: make test PYTEST_WORKERS=0.
+PYTEST_WORKERS ?= 2
 test: lint
-	BERT_CORE_PROFILE=smoke $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=7200
+	BERT_CORE_PROFILE=smoke $(PY) -m pytest tests notebooks -n $(PYTEST_WORKERS) --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=7200
 
 test-fast: setup
 	$(PY) -m pytest tests -m "not slow"

@@ -10,6 +10,12 @@
   8 GB of weights on disk to the end (CI once ran out of disk).
 - nbval waits at most 5 s for a finished cell's output messages; on a loaded machine a
   training cell's last messages can take longer, so the notebooks get a minute.
+- Under pytest-xdist (``make test``: ``-n 2 --dist loadfile``) a file is one unit of work: a
+  notebook's cells run in order in one worker's kernel, a test module's tests in one worker.
+  Each worker has its own scratch folder (a notebook whose earlier notebook ran in the other
+  worker trains the smoke runs it needs again, seconds each) and its share of the cores
+  (torch's threads, and ``OMP_NUM_THREADS`` for the kernels it starts), so that two workers
+  do not fight over two cores.
 """
 
 from __future__ import annotations
@@ -24,19 +30,31 @@ import pytest
 NBVAL_OUTPUT_TIMEOUT = 60  # seconds
 _SCRATCH = pytest.StashKey[str]()
 _NOTEBOOK = pytest.StashKey[str]()
+_SCRATCH_ENV = "BERT_CORE_TEST_SCRATCH"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not os.environ.get("BERT_CORE_RUNS"):
+    # an xdist worker inherits the controller's environment: a runs folder equal to the
+    # controller's scratch folder is not the user's choice, and the worker makes its own
+    if os.environ.get("BERT_CORE_RUNS", "") in ("", os.environ.get(_SCRATCH_ENV)):
         folder = tempfile.mkdtemp(prefix="bert-core-test-runs-")
-        os.environ["BERT_CORE_RUNS"] = folder
+        os.environ["BERT_CORE_RUNS"] = os.environ[_SCRATCH_ENV] = folder
         config.stash[_SCRATCH] = folder
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = max(1, cores // int(worker["workercount"]))
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # for the notebook kernels this worker starts
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_SCRATCH, None)
     if folder is not None:
         os.environ.pop("BERT_CORE_RUNS", None)
+        os.environ.pop(_SCRATCH_ENV, None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
