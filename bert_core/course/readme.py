@@ -4,11 +4,12 @@ Each table of the grid (``experiments.grid.GRID``) becomes a markdown table: its
 ``course.comparison.comparison_table`` (per row the metrics as mean ± std over the
 committed seeds, the difference from the row's baseline, starred where Welch's t-test
 over the seeds gives p < 0.05, the majority-class check, seconds and peak memory), under a
-heading that says which caps, which baseline, which command and which dates.
+heading that says which budget (the cpu caps or all the data), which baseline, which command
+and which dates.
 
 Every table goes to ``docs/results.md``; notebook 05's (the baseline, the best recipe at
-the cpu caps and the headline model) and notebook 11's (the final recipe and its variants)
-also to ``README.md``. In each file the section sits
+the cpu caps and the headline model) and notebook 11's (the recipe to beat and its
+variants, the final model among them) also to ``README.md``. In each file the section sits
 between two markers, and nothing between them is typed by hand. After new runs land:
 
     python -m bert_core.course.readme            rewrite both sections

@@ -16,7 +16,7 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     08         08         SMART (reports 001 and 004)                       multitask-baseline
     09         09         PCGrad, report 004's grid                         multitask-baseline
     10         10         report 003's adapters (Table 5)                   sbert-heads-mean
-    11         11         the final recipe's variants: two passes, STS at 1  headline-scaled-cosine
+    11         11         the recipe to beat and its variants (the final)    headline-scaled-cosine
     12         12         EDA on SST at two strengths                       cpu-best
 
 A table is ``pinned`` while its committed runs are those of the small cpu caps

@@ -136,9 +136,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "headline-scaled-cosine": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"}},
     "sts-alone-headline-scaled-cosine": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"},
                                          "tasks": ("sts",), "predict_test": False},
-    # notebook 11: the final recipe, one change at a time: a second pass over every task (SST
-    # alone under-trains in one: notebook 05's library yardstick), and STS's loss at full weight
-    # (the profile's 0.2; STS alone beats STS together)
+    # notebook 11: the recipe to beat, one change at a time (the rule's variants,
+    # course.selection): a second pass over every task (SST under-trains in one: notebook
+    # 05's library yardstick), and STS's loss at full weight (the profile's 0.2; STS alone
+    # beats STS together)
     "headline-scaled-cosine-two-epochs": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"}, "epochs": 2},
     "headline-scaled-cosine-sts-weight-1": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"},
                                             "task_weights": {}},
