@@ -143,6 +143,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "headline-scaled-cosine-two-epochs": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"}, "epochs": 2},
     "headline-scaled-cosine-sts-weight-1": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"},
                                             "task_weights": {}},
+    # ... and the final recipe's own single-task yardsticks: each task alone for two passes
+    "sst-alone-headline-two-epochs": {**_HEADLINE, "tasks": ("sst",), "predict_test": False, "epochs": 2},
+    "quora-alone-headline-two-epochs": {**_HEADLINE, "tasks": ("quora",), "predict_test": False, "epochs": 2},
+    "sts-alone-headline-scaled-cosine-two-epochs": {**_HEADLINE, "heads": {"similarity": "scaled_cosine"},
+                                                    "tasks": ("sts",), "predict_test": False, "epochs": 2},
     # notebook 12: EDA on the fly for SST (bert_core.training.eda) on cpu-best: Wei and Zou's
     # suggested strength for small data (alpha 0.1) and a strong one (0.3), half of the SST
     # examples replaced by a variant each epoch
