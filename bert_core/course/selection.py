@@ -43,6 +43,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from bert_core.course.significance import ALPHA, welch_p
+from bert_core.experiments import grid
 from bert_core.experiments.grid import GRID
 from bert_core.experiments.presets import PRESETS, preset
 from bert_core.experiments.result import ExperimentResult
@@ -57,7 +58,7 @@ HEADLINE = "headline-scaled-cosine"  # the same recipe at the headline's budget
 # its one-change variants, confirmed with the twins: a second pass over every task (SST
 # alone, in the project and in transformers, gains from more passes: notebook 05) and STS's
 # loss at full weight (the cpu profile's 0.2; STS alone scores above STS together)
-VARIANTS = ("headline-scaled-cosine-two-epochs", "headline-scaled-cosine-sts-weight-1")
+VARIANTS = tuple(name for name in grid.table("11").names if name != HEADLINE)  # grid table 11 names them
 CONFIRMATION_SEEDS = (0, 1, 2)  # stage 2 compares three seeds a side
 _TWINS = {REFERENCE: HEADLINE, "cpu-best": "headline"}
 _THREE_TASKS = set(ExperimentConfig.__dataclass_fields__["tasks"].default)
