@@ -8,7 +8,7 @@ job that (re-)runs them (this module's command line) ask for the same runs:
     table      notebook   what it compares                              baseline
     04         04         pretrain (frozen BERT) vs finetune, SST / CFIMDB   its task's pretrain row
     05         05         simultaneous vs round-robin; best and headline    multitask-baseline
-    05-alone   05         each task alone at the headline's budget          (none: one task a row)
+    05-alone   05         each task alone at the headline's budgets         (none: one task a row)
     05-stall   05         why the baseline stalls: one change at a time      multitask-baseline
     06         06         pair encoding, heads, pooling, swap                multitask-baseline
     06-sts     06         STS alone under three cosine heads                 sts-alone-cosine-fc
@@ -157,10 +157,12 @@ GRID: tuple[Table, ...] = (
                   "headline", "headline-scaled-cosine"], _THREE),
           baseline="multitask-baseline",
           against={"cpu-best-scaled-cosine": "cpu-best", "headline-scaled-cosine": "headline"}),
-    Table("05-alone", "05", "each task alone under the headline's recipe and budget: the single-task "
-          "yardsticks of the one model",
+    Table("05-alone", "05", "each task alone under the headline's recipe and budget, one pass and two "
+          "(the final model's): the single-task yardsticks of the one model",
           _seeds(["sst-alone-headline", "quora-alone-headline", "sts-alone-headline",
-                  "sts-alone-headline-scaled-cosine"], _THREE)),
+                  "sts-alone-headline-scaled-cosine", "sst-alone-headline-two-epochs",
+                  "quora-alone-headline-two-epochs", "sts-alone-headline-scaled-cosine-two-epochs"],
+                 _THREE)),
     Table("05-stall", "05", "why the baseline stalls under the small caps: one change of the recipe "
           "at a time", MappingProxyType({stall_name(row): seeds for row, seeds in STALL_SEEDS.items()}),
           baseline="multitask-baseline", pinned=True, make=stall_config),
