@@ -20,16 +20,25 @@ Without the course data (a fresh machine, nothing set) the job says so in one li
 how to get the data, and runs the ``smoke`` profile on the sample set the package ships.
 A smoke pass trains in a temporary runs folder that is removed afterwards: its runs only
 prove that the code runs, and would otherwise leave gigabytes of weights behind.
+
+A smoke pass also runs two notebooks at a time (``--workers``; ``default_workers``), each
+kernel on its share of the cores: its models are small, and two one-thread kernels get
+more from two cores than one two-thread kernel does. A notebook and its solutions run in
+order in one worker (a solution loads the runs its notebook trained). The other profiles
+run one notebook at a time: ``cpu`` writes the committed notebooks, whose unchecked cells
+should not change with a thread count, and ``gpu`` would share one accelerator.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -37,8 +46,9 @@ from bert_core.experiments.profiles import PROFILES, get_profile
 from bert_core.files import PROJECT_ROOT, temporary_runs
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
 
-__all__ = ["notebook_sources", "missing_data", "profile_to_run", "scratch_runs", "stable_cell_ids",
-           "execute_notebook", "notebook_target", "execute_all", "COMMITTED_PROFILE"]
+__all__ = ["notebook_sources", "notebook_chains", "missing_data", "profile_to_run", "scratch_runs",
+           "stable_cell_ids", "execute_notebook", "notebook_target", "default_workers", "execute_all",
+           "COMMITTED_PROFILE"]
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 COMMITTED_PROFILE = "cpu"  # the profile whose executions are the committed notebooks
@@ -52,6 +62,15 @@ def notebook_sources(only: list[str] | None = None) -> list[Path]:
     if only:
         sources = [p for p in sources if p.name[:2] in only]
     return sources
+
+
+def notebook_chains(sources: Sequence[Path]) -> list[list[Path]]:
+    """``sources`` grouped by notebook number, in their order: each notebook, then its
+    solutions. One chain runs in one worker, in order."""
+    chains: dict[str, list[Path]] = {}
+    for source in sources:
+        chains.setdefault(source.name[:2], []).append(source)
+    return list(chains.values())
 
 
 def execute_notebook(source: Path, profile: str, target: Path, timeout: int = 3600) -> float:
@@ -134,18 +153,59 @@ def notebook_target(source: Path, profile: str) -> Path:
     return PROJECT_ROOT / "runs" / "notebooks" / profile / source.with_suffix(".ipynb").name
 
 
-def execute_all(profile: str, only: list[str] | None = None) -> None:
-    """Execute the notebooks in ``profile``, each to ``notebook_target``."""
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_workers(profile: str) -> int:
+    """Notebooks at a time: two in ``smoke`` where there are two cores, else one (the
+    module's docstring says why)."""
+    return min(2, _cores()) if profile == "smoke" else 1
+
+
+def _execute_chain(chain: Sequence[Path], profile: str, threads: int | None = None) -> None:
+    """Execute a chain's notebooks in order, each line printed as it finishes; ``threads``:
+    the kernels' ``OMP_NUM_THREADS`` unless the user set one."""
+    if threads is not None:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # this worker process's kernels
+    for source in chain:
+        target = notebook_target(source, profile)
+        try:
+            seconds = execute_notebook(source, profile, target)
+        except Exception as error:
+            if threads is None:
+                raise
+            # nbclient's CellExecutionError does not survive the trip back to the parent
+            # (its __init__ takes three arguments, pickle gives it one): its text does
+            raise RuntimeError(f"{source.name} failed:\n{error}") from None
+        shown = target.relative_to(PROJECT_ROOT)
+        print(f"[{profile}] {source.name}: {seconds:.0f} s -> {shown}", flush=True)
+
+
+def execute_all(profile: str, only: list[str] | None = None, workers: int | None = None) -> None:
+    """Execute the notebooks in ``profile``, each to ``notebook_target``; ``workers``
+    notebooks at a time (``default_workers``), each chain of ``notebook_chains`` in one."""
     # Kernels run in notebooks/: a relative BERT_CORE_DATA must not change meaning there.
     if os.environ.get("BERT_CORE_DATA"):
         os.environ["BERT_CORE_DATA"] = str(Path(os.environ["BERT_CORE_DATA"]).expanduser().resolve())
     os.environ.setdefault("BERT_CORE_COMMAND", f"BERT_CORE_PROFILE={profile} make run")
+    chains = notebook_chains(notebook_sources(only))
+    workers = min(workers or default_workers(profile), len(chains))
     with scratch_runs() if profile == "smoke" else nullcontext():
-        for source in notebook_sources(only):
-            target = notebook_target(source, profile)
-            seconds = execute_notebook(source, profile, target)
-            shown = target.relative_to(PROJECT_ROOT)
-            print(f"[{profile}] {source.name}: {seconds:.0f} s -> {shown}", flush=True)
+        if workers <= 1:
+            for chain in chains:
+                _execute_chain(chain, profile)
+            return
+        threads = max(1, _cores() // workers)
+        # spawn, not fork: this process has imported torch and its thread pools
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_execute_chain, chain, profile, threads) for chain in chains]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in done if f.exception() is not None]
+            if failed:
+                for future in futures:
+                    future.cancel()  # the chains not started; a running chain runs to its end
+                raise failed[0].exception()
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -154,6 +214,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=None, choices=list(PROFILES),
                         help="default: $BERT_CORE_PROFILE, else gpu with CUDA, else cpu")
     parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 00,02")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="notebooks at a time (default: 2 in smoke with two cores, else 1)")
     parser.add_argument("--retrain", action="store_true",
                         help="train every run again instead of loading stored results with the same settings")
     args = parser.parse_args(argv)
@@ -161,7 +223,7 @@ def _main(argv: list[str] | None = None) -> int:
         os.environ["BERT_CORE_REUSE"] = "0"  # the kernels inherit it
     profile = profile_to_run(get_profile(args.profile).name)
     only = args.only.split(",") if args.only else None
-    execute_all(profile, only)
+    execute_all(profile, only, args.workers)
     return 0
 
 

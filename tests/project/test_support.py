@@ -123,6 +123,41 @@ def test_a_smoke_pass_trains_in_a_scratch_folder_that_goes_away(monkeypatch):
         assert str(folder) == "/somewhere/kept"
 
 
+def test_a_notebook_and_its_solutions_run_in_one_chain_in_teaching_order():
+    from bert_core.course.execute import default_workers, notebook_chains, notebook_sources
+
+    chains = notebook_chains(notebook_sources())
+    assert [chain[0].name[:2] for chain in chains] == sorted({s.name[:2] for s in notebook_sources()})
+    for chain in chains:
+        assert chain[0].parent.name == "notebooks" and len({s.name[:2] for s in chain}) == 1
+        assert all(s.parent.name == "solutions" for s in chain[1:])
+    assert [p.name for p in notebook_chains(notebook_sources(["05"]))[0]] == [
+        "05_multitask_baseline.py", "05_multitask_baseline_solutions.py"]
+    assert default_workers("cpu") == default_workers("gpu") == 1  # the committed notebooks: one at a time
+    assert default_workers("smoke") in (1, 2)
+
+
+@pytest.mark.slow
+def test_two_workers_execute_the_notebooks_and_a_failure_names_its_notebook(monkeypatch):
+    from bert_core.course.execute import execute_all, notebook_target
+
+    monkeypatch.delenv("BERT_CORE_RUNS", raising=False)
+    targets = [notebook_target(source, "smoke") for source in notebook_chains_of("00", "01")]
+    for target in targets:
+        target.unlink(missing_ok=True)
+    execute_all("smoke", only=["00", "01"], workers=2)
+    assert all(target.exists() for target in targets)
+    # a profile the kernels reject: the first cell of each notebook fails, in a worker process
+    with pytest.raises(RuntimeError, match=r"0[01]_\w+\.py failed"):
+        execute_all("no-such-profile", only=["00", "01"], workers=2)
+
+
+def notebook_chains_of(*numbers: str) -> list:
+    from bert_core.course.execute import notebook_chains, notebook_sources
+
+    return [source for chain in notebook_chains(notebook_sources(list(numbers))) for source in chain]
+
+
 def test_a_temporary_runs_folder_is_new_inside_a_set_one_and_restores_it(monkeypatch, tmp_path):
     from bert_core.files import runs_root, temporary_runs
 
