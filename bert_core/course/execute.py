@@ -164,8 +164,9 @@ def default_workers(profile: str) -> int:
 
 
 def _execute_chain(chain: Sequence[Path], profile: str, threads: int | None = None) -> None:
-    """Execute a chain's notebooks in order, each line printed as it finishes; ``threads``:
-    the kernels' ``OMP_NUM_THREADS`` unless the user set one."""
+    """Execute a chain's notebooks in order, each line printed as it finishes. ``threads`` is
+    given in a worker process: the kernels' ``OMP_NUM_THREADS`` unless the user set one, and
+    a failure comes back as a ``RuntimeError`` naming the notebook."""
     if threads is not None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # this worker process's kernels
     for source in chain:
