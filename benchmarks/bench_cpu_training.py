@@ -17,7 +17,10 @@ one before:
 A last variant, ``cpu-profile``, is not one more change but the ``cpu`` profile itself, as
 every committed table run trains (its caps with nothing pinned: length buckets, batches of
 16, the word embeddings frozen, the encoder at 1e-4 and the heads at 1e-3 with a linear
-warm-up and decay, STS weighted 0.2, dev batches of 128), for the same one epoch.
+warm-up and decay, STS weighted 0.2, dev batches of 128), for the same one epoch; and
+``cpu-profile-compiled`` is that with the encoder compiled by ``torch.compile`` (inductor,
+dynamic shapes; ``ExperimentConfig.compile``), the compilation counted in the first
+steps' forward and backward.
 
 The whole-run figure leaves out the test-student prediction files (``predict_test``,
 which the cpu profile now turns off for its table runs; the "before" row's
@@ -32,8 +35,9 @@ forward and backward (``bert_core.bert.flops.training_flops`` per sequence of n 
 width d; the attention's two products are the n² term).
 
     python benchmarks/bench_cpu_training.py [--examples 480] [--data ../shared/data/cs224n]
+        [--variants cpu-profile,cpu-profile-compiled] [--out elsewhere.json]
 
-Writes ``benchmarks/results/bench_cpu_training.json``.
+Writes ``benchmarks/results/bench_cpu_training.json`` (or ``--out``).
 """
 
 from __future__ import annotations
@@ -58,24 +62,27 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+RESULTS = Path(__file__).parent / "results" / "bench_cpu_training.json"
 PROFILE_VARIANT = "cpu-profile"
+# the cpu profile's own caps, and what each of these adds to them
+PROFILE_VARIANTS: dict[str, dict] = {PROFILE_VARIANT: {}, "cpu-profile-compiled": {"compile": True}}
 
 
 def settings(variant: str, examples: int) -> dict:
     """The config fields of a variant: the small cpu caps (which name every field the cpu
     profile sets, the recipe's at their defaults), one epoch, and every change up to and
-    including the variant's; for ``cpu-profile``, only the epoch and the examples (the
-    profile's own caps do the rest)."""
+    including the variant's; for ``cpu-profile`` and its kin, the epoch, the examples and
+    their own change (the profile's caps do the rest)."""
     from bert_core.experiments.profiles import SMALL_CPU_CAPS
 
-    if variant == PROFILE_VARIANT:
-        return {"train_limit": examples, "epochs": 1}
+    if variant in PROFILE_VARIANTS:
+        return {"train_limit": examples, "epochs": 1, **PROFILE_VARIANTS[variant]}
     fields = {**SMALL_CPU_CAPS, "train_limit": examples, "epochs": 1}
     for name, changes in VARIANTS.items():
         fields.update(changes)
         if name == variant:
             return fields
-    raise ValueError(f"unknown variant {variant!r}; choose one of {[*VARIANTS, PROFILE_VARIANT]}")
+    raise ValueError(f"unknown variant {variant!r}; choose one of {[*VARIANTS, *PROFILE_VARIANTS]}")
 
 
 def gemm_gflops() -> float:
@@ -158,8 +165,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=480, help="training examples per task")
     parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
-    parser.add_argument("--variants", default=",".join([*VARIANTS, PROFILE_VARIANT]))
-    parser.add_argument("--child", choices=[*VARIANTS, PROFILE_VARIANT], help=argparse.SUPPRESS)
+    parser.add_argument("--variants", default=",".join([*VARIANTS, *PROFILE_VARIANTS]))
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the record (default: the committed one)")
+    parser.add_argument("--child", choices=[*VARIANTS, *PROFILE_VARIANTS], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.examples, args.data)))
@@ -205,8 +213,8 @@ def main() -> None:
         "goals": {"training_speedup": 3.0, "share_of_bound": 0.6, "run_speedup of cpu-profile": 2.5},
         "variants": rows,
     }
-    out = Path(__file__).parent / "results" / "bench_cpu_training.json"
-    out.parent.mkdir(exist_ok=True)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"-> {out}")
 
