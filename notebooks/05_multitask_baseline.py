@@ -520,7 +520,8 @@ pd.DataFrame({"small caps (before)": pd.Series(dict(SMALL_CPU_CAPS)),
 
 # %% [markdown]
 # Where the time goes, before and after (`python benchmarks/bench_cpu_training.py`: one
-# epoch of 480 examples a task, each variant adding one change to the one before):
+# epoch of 480 examples a task, each of the first four variants adding one change to the
+# one before; then the `cpu` profile's own settings, and the same compiled):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -531,23 +532,32 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 
 # %% [markdown]
 # Read across the rows (the recorded run: 2,400 training sentences per variant, two
-# threads, a GEMM bound of 137 GFLOP/s measured around the runs). The small recipe spent
+# threads, a GEMM bound of 272 GFLOP/s measured around the runs). The small recipe spent
 # 47% of its compute on padding: random batches of short and long sentences pad to the
-# longest. Bucketing by padded length cuts padding to 12% and makes training 1.4x faster.
+# longest. Bucketing by padded length cuts padding to 12% and makes training 1.6x faster.
 # Batches of 32 make the matrix products larger and the optimiser's passes four times
-# rarer (7.9 s to 1.6 s): 1.9x the original throughput, half the machine's bound spent on
-# useful work. Freezing the word embeddings takes AdamW's pass over 11.7M parameters away
-# (1.6 s to 0.6 s), but in this run the forward and backward passes were 13% slower than
-# in the row above: this machine's speed varies by that much from minute to minute (its
-# GEMM rate ranged from 79 to 137 GFLOP/s over the day), so a single run cannot resolve
-# a 2% effect. Evaluation (20 s for 1,800 dev examples) and the test-student files (35 s)
-# cost as much as training here; the profile keeps the first once per epoch and skips the
-# second for table runs.
+# rarer (6.8 s to 1.7 s): 2.1x the original throughput. Freezing the word embeddings takes
+# AdamW's pass over 11.7M parameters away (1.7 s to 0.5 s): 2.4x, 39% of the machine's
+# bound spent on useful work. The test-student files cost about 20 s in each of the first
+# four rows, close to what training costs in the faster ones; table runs skip them.
 #
-# Three times the original training throughput would need 78% of the GEMM bound on useful
-# work, from 26%: these changes reach about 50% (at batches of 32). What is left is padding that a batch of a
-# pair task keeps (both sentences of a pair are stacked, so the shorter one pads to the
-# longer) and the work that is not a matrix product (layer norms, GELU, softmax, dropout,
+# The last two rows are the `cpu` profile itself (buckets, batches of 16, the word
+# embeddings frozen, no test-student files): 89 sentences per second of training, 2.3x the
+# small recipe, and 1.8x per second of the whole run, where evaluation (13 s for 1,800 dev
+# examples, once per epoch) is now a third of the time. Then the same with the encoder
+# compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes): compiling costs
+# more than it saves here. The forward passes take 29 s instead of 12 (the compilation is
+# in them), evaluation 20 s instead of 13 (it compiles again for the dev batches' shapes),
+# and the backward pass gains nothing (13.3 s against 13.9 s). On this CPU, for runs of
+# minutes, the eager model is the faster one.
+#
+# Compare rows within one run, never across runs: the record before this one (another day;
+# its figures are in benchmarks/README.md) measured a GEMM bound of 137 GFLOP/s and the
+# small recipe at 31.8 sentences/s, with buckets at 1.4x and batches of 32 at 1.9x. Three times the original training throughput
+# would need 48% of this run's bound on useful work, from 16%: these changes reach about
+# 39%. What is left is padding that a batch of a pair task keeps (both sentences of a pair
+# are stacked, so the shorter one pads to the longer) and the work that is not a matrix
+# product (layer norms, GELU, softmax, dropout,
 # each a pass over memory). The cpu profile uses batches of 16, not 32: at 1,600
 # examples a task that is twice as many optimiser steps, which this budget needs to
 # learn (section 9's `batch-32` row: fewer, larger steps never left the majority class).
@@ -728,7 +738,7 @@ for name, result in together.items():
 #   each of two seeds, and head dropout, a fresh pooler and larger batches neither (two
 #   seeds each). The `cpu` profile carries that recipe with four
 #   times the data, and every seed learns all three tasks; bucketing batches by length
-#   makes its training 1.4x faster per sentence (section 10's benchmark).
+#   makes its training 1.6x faster per sentence (section 10's benchmark).
 # - Three seeds give a spread. A difference between two methods smaller than that spread
 #   is noise until more seeds say otherwise.
 # - Against each task trained alone with the same recipe and budget, training together

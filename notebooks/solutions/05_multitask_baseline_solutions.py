@@ -207,10 +207,13 @@ pd.DataFrame({name: {"sentences / training s": v["sentences_per_training_second"
 
 # %% [markdown]
 # A run-to-run variation of 10-15% means a ratio between two rows moves by up to about
-# 20% from one run to the next. Length buckets (1.4x) and batches of 32 (1.9x) stay far
-# outside that: they survive a second run. A row within 1.2x of another does not, until
-# repeated measurements show the same order. The padding share is no timing: it counts
-# tokens and does not vary between runs at all.
+# 20% from one run to the next. Length buckets (1.6x here) and batches of 32 (2.1x) stay
+# far outside that: the record before this one, on another day, had them at 1.4x and
+# 1.9x, the same order. A row within 1.2x of another does not survive, until repeated
+# measurements show the same order: frozen word embeddings are 1.14x faster than the
+# batch-32 row here, and were 10% slower in the record before (55.4 against 61.4
+# sentences/s). The padding share is no
+# timing: it counts tokens and does not vary between runs at all.
 #
 # ## 7. Does multitask help each task?
 #
