@@ -657,7 +657,7 @@ for name, result in together.items():
 # model's 0.836 and with Quora alone for two passes (0.839), but one seed allows no test,
 # so its cells say "(1 seed)" and carry no p-value. `python
 # benchmarks/bench_transformers_yardsticks.py --data <the course data> --tasks quora
-# --seeds 1,2` adds the other two seeds (about an hour each).
+# --seeds 1,2` adds the other two seeds (about half an hour each on quiet cores).
 #
 # What multitask costs or gains on each task, with the same recipe and budget (three
 # seeds a side, full dev sets):
@@ -704,12 +704,12 @@ for name, result in together.items():
 #
 # - **SST and Quora: level.** SST 0.482 together against 0.479 alone (+0.003, p 0.59), Quora
 #   0.836 against 0.839 (-0.004, p 0.41): both inside the noise. The gain on SST at one pass
-#   was the second pass arriving early: SST alone for two passes reaches what the one model
-#   reaches, and three seeds cannot tell them apart.
+#   does not survive a second pass: SST alone for two passes reaches what the one model
+#   reaches (at one pass the pair tasks' steps may stand in for the SST training one pass
+#   lacks), and three seeds cannot tell them apart.
 # - **STS loses 0.017**, beyond the noise (0.863 against 0.880, p 0.004): the 0.2 weight's
 #   cost again (STS alone for two passes is level with sentence-transformers' recipe, 0.879).
-#   The one model is still above the untrained checkpoint (0.838) and above this course's
-#   target of 0.85.
+#   The one model is still above the untrained checkpoint (0.838) and above 0.85.
 # - **What the one model saves**: a run trains the three tasks in 1,092-1,174 s on two
 #   cores, about what the three models alone take together (238 + 600 + 280 = 1,118 s, the
 #   first table's "s / run"), and leaves one encoder to store and serve instead of three.
