@@ -42,8 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SCRATCH] = folder
     worker = getattr(config, "workerinput", None)
     if worker is not None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        threads = max(1, cores // int(worker["workercount"]))
+        from bert_core.device import threads_per_worker
+
+        threads = threads_per_worker(int(worker["workercount"]))
         os.environ["OMP_NUM_THREADS"] = str(threads)  # for the notebook kernels this worker starts
         import torch
 

@@ -25,12 +25,14 @@ Host-to-device copies of a batch are ``non_blocking`` from pinned memory on CUDA
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["PRECISIONS", "autocast_for", "compute_dtype", "to_device", "compiled"]
+__all__ = ["PRECISIONS", "autocast_for", "compute_dtype", "to_device", "compiled", "usable_cores",
+           "threads_per_worker"]
 
 PRECISIONS = ("auto", "fp32", "bf16")  # the config's ``precision`` values
 
@@ -73,3 +75,13 @@ def compiled(model: nn.Module, enabled: bool, backend: str = "inductor") -> nn.M
         encoder = getattr(model, "bert", model)
         encoder.forward = torch.compile(encoder.forward, dynamic=True, backend=backend)  # type: ignore[method-assign]
     return model
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it, else all)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int) -> int:
+    """Each of ``workers`` processes' share of the usable cores, at least one thread."""
+    return max(1, usable_cores() // workers)

@@ -42,6 +42,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from bert_core.device import threads_per_worker, usable_cores
 from bert_core.experiments.profiles import PROFILES, get_profile
 from bert_core.files import PROJECT_ROOT, temporary_runs
 from bert_core.multitask.data import DOWNLOAD_COMMAND, task_file
@@ -153,14 +154,10 @@ def notebook_target(source: Path, profile: str) -> Path:
     return PROJECT_ROOT / "runs" / "notebooks" / profile / source.with_suffix(".ipynb").name
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def default_workers(profile: str) -> int:
     """Notebooks at a time: two in ``smoke`` where there are two cores, else one (the
     module's docstring says why)."""
-    return min(2, _cores()) if profile == "smoke" else 1
+    return min(2, usable_cores()) if profile == "smoke" else 1
 
 
 def _execute_chain(chain: Sequence[Path], profile: str, threads: int | None = None) -> None:
@@ -197,7 +194,7 @@ def execute_all(profile: str, only: list[str] | None = None, workers: int | None
             for chain in chains:
                 _execute_chain(chain, profile)
             return
-        threads = max(1, _cores() // workers)
+        threads = threads_per_worker(workers)
         # spawn, not fork: this process has imported torch and its thread pools
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_execute_chain, chain, profile, threads) for chain in chains]

@@ -139,10 +139,10 @@ def test_a_notebook_and_its_solutions_run_in_one_chain_in_teaching_order():
 
 @pytest.mark.slow
 def test_two_workers_execute_the_notebooks_and_a_failure_names_its_notebook(monkeypatch):
-    from bert_core.course.execute import execute_all, notebook_target
+    from bert_core.course.execute import execute_all, notebook_sources, notebook_target
 
     monkeypatch.delenv("BERT_CORE_RUNS", raising=False)
-    targets = [notebook_target(source, "smoke") for source in notebook_chains_of("00", "01")]
+    targets = [notebook_target(source, "smoke") for source in notebook_sources(["00", "01"])]
     for target in targets:
         target.unlink(missing_ok=True)
     execute_all("smoke", only=["00", "01"], workers=2)
@@ -150,12 +150,6 @@ def test_two_workers_execute_the_notebooks_and_a_failure_names_its_notebook(monk
     # a profile the kernels reject: the first cell of each notebook fails, in a worker process
     with pytest.raises(RuntimeError, match=r"0[01]_\w+\.py failed"):
         execute_all("no-such-profile", only=["00", "01"], workers=2)
-
-
-def notebook_chains_of(*numbers: str) -> list:
-    from bert_core.course.execute import notebook_chains, notebook_sources
-
-    return [source for chain in notebook_chains(notebook_sources(list(numbers))) for source in chain]
 
 
 def test_a_temporary_runs_folder_is_new_inside_a_set_one_and_restores_it(monkeypatch, tmp_path):
