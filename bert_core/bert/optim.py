@@ -20,6 +20,13 @@ The operations are ordered as in ``torch.optim.AdamW``'s single-tensor path, so 
 agree to float rounding (a test: 200 steps, relative difference at most 1e-6), and the
 result also passes the course's own optimiser check.
 
+``foreach=True`` runs the same update as a handful of multi-tensor operations
+(``torch._foreach_*``) over all of a group's parameters at once, instead of one loop turn
+of six small operations per parameter tensor: the same arithmetic in the same order, so
+the same numbers (a test: identical to the loop, and to ``torch.optim.AdamW``'s own
+multi-tensor path), with less Python and fewer passes of dispatch per step. The training
+loop uses it; the loop above is the one to read.
+
 Taught in notebook 03.
 """
 
@@ -43,6 +50,7 @@ class AdamW(Optimizer):
         eps: float = 1e-6,
         weight_decay: float = 0.0,
         correct_bias: bool = True,
+        foreach: bool = False,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr} - should be >= 0.0")
@@ -55,6 +63,7 @@ class AdamW(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         correct_bias=correct_bias)
         super().__init__(params, defaults)
+        self.foreach = foreach
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
@@ -63,21 +72,17 @@ class AdamW(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            if self.foreach:
+                self._multi_tensor_step(group)
+                continue
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad
-                if grad.is_sparse:
-                    raise RuntimeError("AdamW does not support sparse gradients")
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state = self._state_of(p)
                 state["step"] += 1
                 t = state["step"]
-                m, v = state["exp_avg"], state["exp_avg_sq"]
+                m, v, grad = state["exp_avg"], state["exp_avg_sq"], p.grad
 
                 p.mul_(1 - lr * group["weight_decay"])  # decoupled decay, before the step
                 m.lerp_(grad, 1 - beta1)  # m = β1 m + (1 - β1) g
@@ -90,3 +95,40 @@ class AdamW(Optimizer):
                     denom = v.sqrt().add_(eps)
                 p.addcdiv_(m, denom, value=-step_size)
         return loss
+
+    def _state_of(self, p: torch.Tensor) -> dict:
+        if p.grad.is_sparse:
+            raise RuntimeError("AdamW does not support sparse gradients")
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(p)
+            state["exp_avg_sq"] = torch.zeros_like(p)
+        return state
+
+    def _multi_tensor_step(self, group: dict) -> None:
+        """The loop's update for every parameter of ``group`` with a gradient, one
+        multi-tensor operation per line, over the parameters at the same step count (a
+        head whose task skipped some steps has its own t)."""
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        by_step: dict[int, list[torch.Tensor]] = {}
+        for p in group["params"]:
+            if p.grad is not None:
+                state = self._state_of(p)
+                state["step"] += 1
+                by_step.setdefault(state["step"], []).append(p)
+        for t, params in by_step.items():
+            grads = [p.grad for p in params]
+            m = [self.state[p]["exp_avg"] for p in params]
+            v = [self.state[p]["exp_avg_sq"] for p in params]
+            torch._foreach_mul_(params, 1 - lr * group["weight_decay"])
+            torch._foreach_lerp_(m, grads, 1 - beta1)
+            torch._foreach_mul_(v, beta2)
+            torch._foreach_addcmul_(v, grads, grads, value=1 - beta2)
+            denom = torch._foreach_sqrt(v)
+            step_size = lr
+            if group["correct_bias"]:
+                step_size = lr / (1 - beta1**t)
+                torch._foreach_div_(denom, math.sqrt(1 - beta2**t))
+            torch._foreach_add_(denom, eps)
+            torch._foreach_addcdiv_(params, m, denom, value=-step_size)

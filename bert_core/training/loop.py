@@ -177,7 +177,7 @@ def _train(config: ExperimentConfig, seed: int, data: str | Path, device: torch.
     trainable = [p for p in model.parameters() if p.requires_grad]
     shared = {id(p) for p in model.bert.parameters() if p.requires_grad}
     optimizer = AdamW(parameter_groups(model, config), lr=config.learning_rate,
-                      weight_decay=config.weight_decay)
+                      weight_decay=config.weight_decay, foreach=True)
     schedule = schedule_for(config, train, seed)
     scheduler = lr_schedule(optimizer, config, schedule.total_steps)
     extensions = extensions_for(config, model, train, seed)

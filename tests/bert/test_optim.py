@@ -43,6 +43,38 @@ def test_matches_torch_adamw_over_200_steps(weight_decay):
     assert (ours[0].weight - _mlp()[0].weight).abs().max() > 1e-2
 
 
+@pytest.mark.parametrize("correct_bias", [True, False])
+def test_multi_tensor_path_is_the_loop_step_for_step(correct_bias):
+    """foreach=True: the same numbers as the loop after every step, and torch's own
+    multi-tensor AdamW's; a parameter group whose parameter skips steps (a task head
+    idle while another task trains) keeps its own step count."""
+    models = [_mlp() for _ in range(3)]
+    kwargs = dict(lr=3e-3, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.1)
+
+    def groups(model):
+        return [{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 1e-2}]
+
+    loop = AdamW(groups(models[0]), correct_bias=correct_bias, **kwargs)
+    multi = AdamW(groups(models[1]), correct_bias=correct_bias, foreach=True, **kwargs)
+    torch_multi = torch.optim.AdamW(groups(models[2]), foreach=True, **kwargs)
+    optimisers = [loop, multi] + ([torch_multi] if correct_bias else [])
+    data = torch.Generator().manual_seed(1)
+    for step in range(30):
+        x, y = torch.randn(32, 8, generator=data), torch.randn(32, 3, generator=data)
+        for model, opt in zip(models, optimisers):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), y).backward()
+            if step % 3 == 1:  # the last layer's bias sits out: its state lags one step a time
+                model[2].bias.grad = None
+            opt.step()
+        for name, a in models[0].named_parameters():
+            assert torch.equal(a, dict(models[1].named_parameters())[name]), f"step {step}: {name}"
+            if correct_bias:
+                b = dict(models[2].named_parameters())[name]
+                torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert multi.state[models[1][2].bias]["step"] == 20 and multi.state[models[1][0].weight]["step"] == 30
+
+
 def test_course_optimizer_oracle():
     """The course's check, reproduced from shared/reference/course_oracles/README.md."""
     if not ORACLE.exists():
