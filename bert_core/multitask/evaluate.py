@@ -15,8 +15,13 @@ Prediction files use the starter code's submission format, a header line and the
 ``id , prediction`` per line, under the starter's names (``sst-dev-output.csv``,
 ``para-test-output.csv``, ...). ``read_predictions`` parses them back.
 
-Prediction runs the model with length-sorted batches (less padding, the same outputs)
-and returns the predictions in the data's order. Taught in notebooks 04 and 05.
+Prediction runs the model in eval mode, where every sentence's output depends on that
+sentence alone (no dropout; BatchNorm reads its running statistics), so it is free to
+regroup the work: batches of similar token length (``length_sorted_batches``), and a
+separately encoded pair task's sentences encoded once each, both sides and repeats
+together (``encode_sentences``), the head then reading the pairs' embeddings. The
+outputs are those of ``MultitaskBERT.task_outputs`` on any batching, up to float
+rounding; the predictions come back in the data's order. Taught in notebooks 04 and 05.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from tqdm.auto import tqdm
 
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.files import atomic_write
-from bert_core.multitask.examples import Example, texts
+from bert_core.multitask.examples import Example, sentence_pairs
 from bert_core.multitask.model import MultitaskBERT
 from bert_core.multitask.tasks import TASKS
 
@@ -41,6 +46,8 @@ __all__ = [
     "pearson",
     "task_metric",
     "overall_score",
+    "length_sorted_batches",
+    "encode_sentences",
     "predict",
     "PREDICTION_HEADERS",
     "prediction_file_name",
@@ -90,6 +97,36 @@ def overall_score(metrics: dict[str, float]) -> float:
     return sum(scores) / len(scores)
 
 
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices ``0..N-1`` in batches of ``batch_size``, shortest first: each batch pads to
+    lengths close to its own (ties keep the data's order)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+@torch.inference_mode()
+def encode_sentences(model: MultitaskBERT, tokenizer: Tokenizer, sentences: Sequence[str],
+                     task: str | None = None, batch_size: int = 64, device: torch.device | str = "cpu",
+                     progress: bool = False) -> torch.Tensor:
+    """The pooled embeddings ``[N, C]`` (float32, on the CPU) of ``sentences`` in their order, as
+    ``model`` (eval mode, through ``task``'s adapters) gives them, encoded in length-sorted
+    batches."""
+    was_training = model.training
+    model.eval()
+    lengths = [n for start in range(0, len(sentences), 512)
+               for n in tokenizer(list(sentences[start:start + 512]))["attention_mask"].sum(dim=1).tolist()]
+    out = torch.empty(len(sentences), model.bert.config.hidden_size)
+    batches = length_sorted_batches(lengths, batch_size)
+    for index in tqdm(batches, desc=f"encode {task or 'sentences'}", leave=False, disable=not progress):
+        batch = tokenizer([sentences[i] for i in index])
+        pooled = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task=task)
+        out[index] = pooled.float().cpu()
+    model.train(was_training)
+    return out
+
+
 @torch.inference_mode()
 def predict(
     model: MultitaskBERT,
@@ -104,25 +141,34 @@ def predict(
 
     ``model`` is a ``MultitaskBERT`` (``task_outputs`` gives its raw outputs). Sentiment: the argmax class;
     paraphrase: 1 if the logit is positive (probability above 0.5) else 0; similarity:
-    the regression output as is.
+    the regression output as is. Separately encoded pairs: every distinct sentence is
+    encoded once (``encode_sentences``), then the head reads each pair; sentences and
+    cross-encoded pairs: ``task_outputs`` on batches sorted by padded length.
     """
     was_training = model.training
     model.eval()
-    # Sort by length so each batch pads to similar lengths; unsort at the end.
-    order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
-    out = np.empty(len(examples), dtype=np.float64)
-    batches = range(0, len(order), batch_size)
-    for start in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):
-        index = order[start:start + batch_size]
-        outputs = model.task_outputs(tokenizer, task, [examples[i] for i in index], device).float()
-        kind = TASKS[task].kind
-        if kind == "sentiment":
-            outputs = outputs.argmax(dim=-1)
-        elif kind == "paraphrase":  # a logit: "paraphrase" when the probability is above 0.5
-            outputs = (outputs > 0).long()
-        out[index] = outputs.cpu().double().numpy()
+    kind = TASKS[task].kind
+    if kind != "sentiment" and model.pair_encoding[kind] == "separate":
+        firsts, seconds = sentence_pairs(examples)
+        distinct = list(dict.fromkeys([*firsts, *seconds]))
+        row = {sentence: i for i, sentence in enumerate(distinct)}
+        embedded = encode_sentences(model, tokenizer, distinct, task, batch_size, device,
+                                    progress).to(device)
+        u, v = (embedded[[row[s] for s in side]] for side in (firsts, seconds))
+        outputs = model.heads[task](u, v) if len(examples) else torch.empty(0)
+    else:
+        outputs = torch.empty(len(examples), *(() if kind != "sentiment" else (TASKS[task].num_labels,)))
+        batches = length_sorted_batches(model.padded_lengths(tokenizer, task, examples), batch_size)
+        for index in tqdm(batches, desc=f"predict {task}", leave=False, disable=not progress):
+            batch = [examples[i] for i in index]
+            outputs[index] = model.task_outputs(tokenizer, task, batch, device).float().cpu()
+    outputs = outputs.float().cpu()
+    if kind == "sentiment":
+        outputs = outputs.argmax(dim=-1)
+    elif kind == "paraphrase":  # a logit: "paraphrase" when the probability is above 0.5
+        outputs = (outputs > 0).long()
     model.train(was_training)
-    return out
+    return outputs.double().numpy()
 
 
 def prediction_file_name(task: str, split: str) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from bert_core.bert.model import BertModel
 from bert_core.bert.tokenizer import Tokenizer
 from bert_core.multitask import evaluate
 from bert_core.multitask.data import load_task, sample_data_dir
+from bert_core.multitask.examples import PairExample
 from bert_core.multitask.model import MultitaskBERT
 
 
@@ -63,3 +65,46 @@ def test_predict_keeps_the_data_order(tiny_checkpoint):
     batched = evaluate.predict(model, tokenizer, "sts", examples, batch_size=3, progress=False)
     one_by_one = [evaluate.predict(model, tokenizer, "sts", [e], progress=False)[0] for e in examples]
     np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+
+
+def test_length_sorted_batches_cover_every_index_once_shortest_first():
+    batches = evaluate.length_sorted_batches([5, 2, 9, 2, 7], 2)
+    assert batches == [[1, 3], [0, 4], [2]]
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate.length_sorted_batches([1], 0)
+
+
+@pytest.mark.parametrize("settings", [
+    {},                                                    # concat heads on the [CLS] pooler
+    {"pooling": "mean", "heads": {"similarity": "mlp", "paraphrase": "mlp", "sentiment": "mlp"}},
+    {"pair_encoding": {"similarity": "cross"}},            # STS cross-encoded, Quora separate
+    {"adapters": "pal"},                                   # every encoder call names its task
+], ids=["concat", "mean-mlp", "cross-sts", "pal"])
+def test_predict_gives_task_outputs_of_each_example_alone(tiny_checkpoint, settings):
+    """Regrouping (length-sorted batches; a pair task's sentences encoded once, repeats and
+    both sides together) changes nothing but float rounding: each prediction is what
+    ``task_outputs`` gives the example alone, and a training model is left training."""
+    tokenizer = Tokenizer.from_pretrained(tiny_checkpoint)
+    model = MultitaskBERT(BertModel.from_pretrained(tiny_checkpoint), **settings)
+    data = {task: load_task(task, "dev", sample_data_dir())[:6] for task in ("sst", "quora", "sts")}
+    first = data["sts"][0]
+    # a repeated sentence, and one on both sides of a pair
+    data["sts"] += [PairExample("r1", first.sentence1, first.sentence2, 1.0),
+                    PairExample("r2", first.sentence2, first.sentence1, 2.0)]
+    model.train()
+    torch.manual_seed(0)
+    for task, examples in data.items():
+        batched = evaluate.predict(model, tokenizer, task, examples, batch_size=4, progress=False)
+        assert model.training
+        model.eval()
+        with torch.no_grad():
+            alone = [model.task_outputs(tokenizer, task, [e]).float() for e in examples]
+        model.train()
+        if task == "sst":
+            expected = [int(o.argmax()) for o in alone]
+        elif task == "quora":
+            expected = [int(o[0] > 0) for o in alone]
+        else:
+            expected = [float(o[0]) for o in alone]
+        np.testing.assert_allclose(batched, expected, atol=1e-5)
+    assert evaluate.predict(model, tokenizer, "sts", [], progress=False).shape == (0,)
