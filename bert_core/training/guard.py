@@ -48,15 +48,18 @@ def check_losses(losses: Mapping[str, Tensor]) -> None:
 
 
 def _nonfinite(tensors: Iterable[tuple[str, Tensor | None]]) -> list[str]:
-    # One pass and one synchronisation for the common case: the largest |x| of each tensor
-    # (a reduction that cannot overflow, and NaN whenever the tensor holds one) stacked and
-    # tested at once; only a failed test looks for the names. An isfinite mask per tensor
-    # wrote and re-read a bool copy of every weight: 4.6x slower on 22.7M parameters.
+    # One pass and one synchronisation for the common case: each tensor's smallest and
+    # largest value (reductions that cannot overflow; NaN whenever the tensor holds one,
+    # -inf or inf when it holds those) stacked and tested at once; only a failed test looks
+    # for the names. An isfinite mask per tensor wrote and re-read a bool copy of every
+    # weight (4.6x slower on 22.7M parameters), and the largest |x| by
+    # linalg.vector_norm(t, inf) took 22 ms for the encoder's 10.6M gradients on two cores
+    # against aminmax's 2.5 ms.
     named = [(name, t.detach()) for name, t in tensors if t is not None and t.numel()]
     if not named:
         return []
-    largest = torch.stack([torch.linalg.vector_norm(t, float("inf")).float() for _, t in named])
-    finite = torch.isfinite(largest)
+    extremes = torch.stack([torch.stack(torch.aminmax(t)).float() for _, t in named])  # (N, 2)
+    finite = torch.isfinite(extremes).all(dim=1)
     if finite.all():
         return []
     return [name for (name, _), ok in zip(named, finite.tolist()) if not ok]
