@@ -233,9 +233,10 @@ print("identical after 200 steps:",
 # %% [markdown]
 # What it saves, on tensors of the encoder's shapes (six layers of width 384, as
 # MiniLM's; the seconds depend on your machine, so this cell's output is not checked).
-# On a CPU, expect little: each line of the update reads and writes every one of the
-# 10.6M numbers of θ, m, v or the gradient, so the step is bound by memory traffic, not by
-# the number of calls. On a GPU, where each call launches a kernel, the saving is larger.
+# On a CPU, expect little: PyTorch's CPU build runs a multi-tensor operation as a loop
+# over the same per-tensor kernels, and each line of the update reads and writes every one
+# of the 10.6M numbers of θ, m, v or the gradient anyway. The multi-tensor operations are
+# made for GPUs, where each is one kernel launch instead of one per tensor.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -263,8 +264,8 @@ for foreach in (False, True):
 #   gradient, Adam's normalisation cancels it.
 # - Our AdamW matches torch's to float rounding over 200 steps.
 # - `foreach=True` runs the same update as one multi-tensor operation per line of the rule
-#   over all tensors: the same numbers, fewer calls (on a CPU the step is bound by memory,
-#   so it saves little); the training loop uses it.
+#   over all tensors: the same numbers, fewer calls (on a CPU they run as loops over the
+#   per-tensor kernels, so it saves little); the training loop uses it.
 #
 # ## Exercises
 #

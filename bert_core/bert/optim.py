@@ -24,8 +24,10 @@ result also passes the course's own optimiser check.
 (``torch._foreach_*``) over all of a group's parameters at once, instead of one loop turn
 of six small operations per parameter tensor: the same arithmetic in the same order, so
 the same numbers (a test: identical to the loop, and to ``torch.optim.AdamW``'s own
-multi-tensor path), with less Python and fewer passes of dispatch per step. The training
-loop uses it; the loop above is the one to read.
+multi-tensor path). On a GPU each multi-tensor operation is one kernel launch instead of
+one per tensor; PyTorch's CPU build runs them as loops over the per-tensor kernels, so
+there it saves little (notebook 03, section 5). The training loop uses it; the loop
+above is the one to read.
 
 Taught in notebook 03.
 """
