@@ -22,6 +22,15 @@ warm-up and decay, STS weighted 0.2, dev batches of 128), for the same one epoch
 dynamic shapes; ``ExperimentConfig.compile``), the compilation counted in the first
 steps' forward and backward.
 
+Evaluation, before and after, in one process (``evaluation``): the ``cpu`` profile's model
+predicts its 3 x 600 dev examples the way prediction used to batch them (examples sorted
+by characters, a pair's two sentences stacked and padded together, ``task_outputs`` on
+each batch) and the way ``bert_core.multitask.evaluate.predict`` does now (batches sorted
+by tokens; a separately encoded pair task's distinct sentences encoded once each, in
+batches of their own lengths, the head then reading the pairs), each timed as the faster
+of two passes, with the tokens computed (padded) and the largest difference of the
+outputs.
+
 The whole-run figure leaves out the test-student prediction files (``predict_test``,
 which the cpu profile now turns off for its table runs; the "before" row's
 ``prediction`` phase says what they cost).
@@ -35,7 +44,7 @@ forward and backward (``bert_core.bert.flops.training_flops`` per sequence of n 
 width d; the attention's two products are the n² term).
 
     python benchmarks/bench_cpu_training.py [--examples 480] [--data ../shared/data/cs224n]
-        [--variants cpu-profile,cpu-profile-compiled] [--out elsewhere.json]
+        [--variants cpu-profile,cpu-profile-compiled] [--no-evaluation] [--out elsewhere.json]
 
 Writes ``benchmarks/results/bench_cpu_training.json`` (or ``--out``).
 """
@@ -161,14 +170,99 @@ def child(variant: str, examples: int, data: str) -> dict:
     }
 
 
+def evaluation_child(data: str) -> dict:
+    """Dev prediction of the cpu profile's (untrained) model, the former batching against
+    ``predict``'s: seconds (the faster of two passes), the tokens each computes (padding
+    included) against the data's real ones, and how far the two ways' predictions differ."""
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.experiments import preset
+    from bert_core.multitask.evaluate import length_sorted_batches, predict
+    from bert_core.multitask.examples import sentence_pairs, texts
+    from bert_core.multitask.tasks import TASKS
+    from bert_core.training.datasets import dev_data
+    from bert_core.training.recipe import model_for
+
+    config = preset("multitask-baseline", "cpu", name="bench-evaluation")
+    dev = dev_data(config, data)
+    tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
+    model = model_for(config).eval()
+    size = config.eval_batch_size
+
+    def lengths(sentences):
+        return tokenizer(list(sentences))["attention_mask"].sum(dim=1).tolist()
+
+    def former(task, examples):  # what predict did before: sorted by characters, pairs stacked
+        order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
+        outputs = [None] * len(examples)
+        for start in range(0, len(order), size):
+            index = order[start:start + size]
+            batch = model.task_outputs(tokenizer, task, [examples[i] for i in index]).float()
+            for i, out in zip(index, batch):
+                outputs[i] = out
+        return torch.stack(outputs)
+
+    def former_tokens(task, examples):
+        order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
+        return sum(model.task_batch(tokenizer, task, [examples[i] for i in order[start:start + size]])
+                   .attention_mask.numel() for start in range(0, len(order), size))
+
+    def now_tokens(task, examples):  # predict's batches: sentences, or a pair task's distinct ones
+        if TASKS[task].kind == "sentiment":
+            items = [e.sentence for e in examples]
+        else:
+            firsts, seconds = sentence_pairs(examples)
+            items = list(dict.fromkeys([*firsts, *seconds]))
+        n = lengths(items)
+        return sum(len(index) * max(n[i] for i in index) for index in length_sorted_batches(n, size))
+
+    def timed(fn):
+        best, result = float("inf"), None
+        for _ in range(2):
+            start = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - start)
+        return best, result
+
+    with torch.inference_mode():
+        before_s, before = timed(lambda: {t: former(t, e) for t, e in dev.items()})
+    after_s, after = timed(lambda: {t: predict(model, tokenizer, t, e, size, progress=False)
+                                    for t, e in dev.items()})
+    real = sum(sum(lengths(s for e in examples for s in texts(e))) for examples in dev.values())
+    agreement = {}
+    for task, outputs in before.items():
+        kind = TASKS[task].kind
+        if kind == "sentiment":
+            agreement[task] = float((outputs.argmax(dim=-1).numpy() == after[task]).mean())
+        elif kind == "paraphrase":
+            agreement[task] = float(((outputs > 0).long().numpy() == after[task]).mean())
+        else:
+            largest = abs(outputs.double().numpy() - after[task]).max()
+            agreement[f"{task} largest difference"] = float(f"{largest:.2g}")
+    row = {"dev_examples": {t: len(e) for t, e in dev.items()}, "eval_batch_size": size, "real_tokens": real,
+           "before": {"seconds": round(before_s, 2),
+                      "computed_tokens": sum(former_tokens(t, e) for t, e in dev.items())},
+           "after": {"seconds": round(after_s, 2),
+                     "computed_tokens": sum(now_tokens(t, e) for t, e in dev.items())},
+           "speedup": round(before_s / after_s, 2), "agreement": agreement}
+    for side in ("before", "after"):
+        row[side]["padding_share"] = round(1 - real / row[side]["computed_tokens"], 3)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=480, help="training examples per task")
     parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
     parser.add_argument("--variants", default=",".join([*VARIANTS, *PROFILE_VARIANTS]))
+    parser.add_argument("--no-evaluation", action="store_true",
+                        help="skip the evaluation before/after measurement")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the record (default: the committed one)")
-    parser.add_argument("--child", choices=[*VARIANTS, *PROFILE_VARIANTS], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=[*VARIANTS, *PROFILE_VARIANTS, "evaluation"],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "evaluation":
+        print(json.dumps(evaluation_child(args.data)))
+        return
     if args.child:
         print(json.dumps(child(args.child, args.examples, args.data)))
         return
@@ -190,6 +284,15 @@ def main() -> None:
                   f"{row['sentences_per_run_second']:6.1f} per run second, "
                   f"padding {row['padding_share']:.0%}, "
                   f"{row['share_of_bound']:.0%} of the bound; phases {row['phase_seconds']}", flush=True)
+        evaluation = None
+        if not args.no_evaluation:
+            command = [sys.executable, __file__, "--child", "evaluation", "--data", args.data]
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+            evaluation = json.loads(output.strip().splitlines()[-1])
+            before, after = evaluation["before"], evaluation["after"]
+            print(f"evaluation of the dev sets: {before['seconds']} s before, {after['seconds']} s now "
+                  f"({evaluation['speedup']}x), padding {before['padding_share']:.0%} -> "
+                  f"{after['padding_share']:.0%}; agreement {evaluation['agreement']}", flush=True)
     bound_after = gemm_gflops()
     print(f"fp32 GEMM bound after the runs: {bound_after:.0f} GFLOP/s", flush=True)
     if bound_after > bound:
@@ -213,6 +316,8 @@ def main() -> None:
         "goals": {"training_speedup": 3.0, "share_of_bound": 0.6, "run_speedup of cpu-profile": 2.5},
         "variants": rows,
     }
+    if evaluation is not None:
+        result["evaluation"] = evaluation
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

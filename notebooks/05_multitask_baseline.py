@@ -532,35 +532,76 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 
 # %% [markdown]
 # Read across the rows (the recorded run: 2,400 training sentences per variant, two
-# threads, a GEMM bound of 272 GFLOP/s measured around the runs). The small recipe spent
+# threads, a GEMM bound of 243 GFLOP/s measured around the runs). The small recipe spent
 # 47% of its compute on padding: random batches of short and long sentences pad to the
-# longest. Bucketing by padded length cuts padding to 12% and makes training 1.6x faster.
+# longest. Bucketing by padded length cuts padding to 12% and makes training 1.25x faster.
 # Batches of 32 make the matrix products larger and the optimiser's passes four times
-# rarer (6.8 s to 1.7 s): 2.1x the original throughput. Freezing the word embeddings takes
-# AdamW's pass over 11.7M parameters away (1.7 s to 0.5 s): 2.4x, 39% of the machine's
-# bound spent on useful work. The test-student files cost about 20 s in each of the first
-# four rows, close to what training costs in the faster ones; table runs skip them.
+# rarer (7.2 s to 1.8 s): 1.7x the original throughput. Freezing the word embeddings takes
+# AdamW's pass over 11.7M parameters away (1.8 s to 0.6 s): 1.85x, 40% of the machine's
+# bound spent on useful work. The test-student files cost 15-20 s in each of the first
+# four rows, about half of what training costs in the faster ones; table runs skip them.
 #
 # The last two rows are the `cpu` profile itself (buckets, batches of 16, the word
-# embeddings frozen, no test-student files): 89 sentences per second of training, 2.3x the
-# small recipe, and 1.8x per second of the whole run, where evaluation (13 s for 1,800 dev
-# examples, once per epoch) is now a third of the time. Then the same with the encoder
+# embeddings frozen, no test-student files): 85 sentences per second of training, 1.8x the
+# small recipe, and 1.6x per second of the whole run, where evaluation (8.4 s for 1,800 dev
+# examples, once per epoch) is a quarter of the time. Then the same with the encoder
 # compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes): compiling costs
-# more than it saves here. The forward passes take 29 s instead of 12 (the compilation is
-# in them), evaluation 20 s instead of 13 (it compiles again for the dev batches' shapes),
-# and the backward pass gains nothing (13.3 s against 13.9 s). On this CPU, for runs of
+# more than it saves here. The forward passes take 36 s instead of 14 (the compilation is
+# in them), evaluation 15 s instead of 8 (it compiles again for the dev batches' shapes),
+# and the backward pass gains nothing (13.8 s against 13.5 s). On this CPU, for runs of
 # minutes, the eager model is the faster one.
 #
-# Compare rows within one run, never across runs: the record before this one (another day;
-# its figures are in benchmarks/README.md) measured a GEMM bound of 137 GFLOP/s and the
-# small recipe at 31.8 sentences/s, with buckets at 1.4x and batches of 32 at 1.9x. Three times the original training throughput
-# would need 48% of this run's bound on useful work, from 16%: these changes reach about
-# 39%. What is left is padding that a batch of a pair task keeps (both sentences of a pair
-# are stacked, so the shorter one pads to the longer) and the work that is not a matrix
-# product (layer norms, GELU, softmax, dropout,
-# each a pass over memory). The cpu profile uses batches of 16, not 32: at 1,600
-# examples a task that is twice as many optimiser steps, which this budget needs to
-# learn (section 9's `batch-32` row: fewer, larger steps never left the majority class).
+# Evaluation regroups its work. In eval mode no dropout runs and BatchNorm reads its stored
+# statistics, so each sentence's output depends on that sentence alone, and `predict` may
+# batch sentences however it likes: it sorts them by their number of tokens, and for a
+# pair task it encodes each distinct sentence once, the two sides of every pair together
+# in batches of their own lengths, before the head reads the pairs. The same benchmark run
+# measured the old batching (examples sorted by characters, both sentences of a pair
+# padded to the longer) against it, on the same model and the same 3 x 600 dev examples:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+evaluation = bench["evaluation"]
+pd.DataFrame({side: {"seconds": evaluation[side]["seconds"], "tokens computed": evaluation[side]["computed_tokens"],
+                     "padding": evaluation[side]["padding_share"]} for side in ("before", "after")}
+             ).T.astype({"tokens computed": int})
+
+# %% [markdown]
+# 1.7x faster, with the padding from 47% of the tokens computed to 16%, and the same
+# predictions (every SST and Quora label the same; STS scores within 1.2e-7).
+#
+# Compare rows within one run, never across runs. The record before this one (another day,
+# the code before evaluation regrouped its batches and before the divergence guard's check
+# got cheaper; its figures are in benchmarks/README.md) measured a GEMM bound of 272
+# GFLOP/s and the small recipe at 39.2 sentences/s, with buckets at 1.6x and the `cpu`
+# profile at 2.3x. The ratios are lower here because the small recipe gained the most from
+# those two changes: the guard tests every gradient each step (the small recipe's 22.7M,
+# word embeddings included; the profile's 11M), and evaluation is shared by every row.
+#
+# Three times the small recipe's training throughput would now need 65% of the bound on
+# useful work; the profile reaches 39%. Where the rest goes (`python
+# benchmarks/profile_cpu_training.py`, the profile's settings under `torch.profiler`):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+profiled = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "profile_cpu_training.json").read_text())
+pd.Series(profiled["shares"], name="share of CPU time").to_frame()
+
+# %% [markdown]
+# Nearly two-thirds of the CPU time is matrix products. The largest other item is dropout:
+# a Bernoulli draw for every element of every dropout, 11% of the time. Uniform numbers
+# compared with p would cost about half as much per call (the record's micro-benchmark: 2.4
+# ms against 4.9 ms for one hidden state of a step), but they are a different random
+# stream: every committed run would stop being what the code computes, so the course keeps
+# `F.dropout`. A pair batch's padding, the other suspect, is small: bucketing by the longer
+# sentence leaves the pair tasks' batches with 16% (Quora) and 12% (STS) padding, and
+# padding each side of a pair to its own longest would save 0.6% of their tokens (the
+# record's `pair_padding`), too little to build. The rest is passes over memory (copies,
+# GELU, layer norms, softmax), a few percent each.
+#
+# The cpu profile uses batches of 16, not 32: at 1,600 examples a task that is twice as
+# many optimiser steps, which this budget needs to learn (section 9's `batch-32` row:
+# fewer, larger steps never left the majority class).
 #
 # ### What the rescaled profile reaches
 #
@@ -736,7 +777,9 @@ for name, result in together.items():
 #   each of two seeds, and head dropout, a fresh pooler and larger batches neither (two
 #   seeds each). The `cpu` profile carries that recipe with four
 #   times the data, and every seed learns all three tasks; bucketing batches by length
-#   makes its training 1.6x faster per sentence (section 10's benchmark).
+#   and freezing the word embeddings make its training 1.8x faster per sentence than the
+#   small recipe's, and evaluation in regrouped batches 1.7x faster (section 10's
+#   benchmark).
 # - Three seeds give a spread. A difference between two methods smaller than that spread
 #   is noise until more seeds say otherwise.
 # - Against each task trained alone with the same recipe and budget, training together

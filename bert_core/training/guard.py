@@ -53,8 +53,8 @@ def _nonfinite(tensors: Iterable[tuple[str, Tensor | None]]) -> list[str]:
     # -inf or inf when it holds those) stacked and tested at once; only a failed test looks
     # for the names. An isfinite mask per tensor wrote and re-read a bool copy of every
     # weight (4.6x slower on 22.7M parameters), and the largest |x| by
-    # linalg.vector_norm(t, inf) took 22 ms for the encoder's 10.6M gradients on two cores
-    # against aminmax's 2.5 ms.
+    # linalg.vector_norm(t, inf) took 22.5 ms for the encoder's 10.6M gradients on two cores
+    # against aminmax's 2.6 ms (benchmarks/profile_cpu_training.py).
     named = [(name, t.detach()) for name, t in tensors if t is not None and t.numel()]
     if not named:
         return []

@@ -1,0 +1,185 @@
+"""Where a cpu training run's CPU time goes, operation by operation.
+
+Trains ``multitask-baseline`` in the ``cpu`` profile (its own caps: length buckets, batches
+of 16, frozen word embeddings) for one epoch of ``--examples`` training examples a task,
+dev evaluation on ``--dev`` examples a task, under ``torch.profiler``, and groups the
+operators' self CPU time:
+
+    matrix products   aten::mm, addmm, bmm (the linear layers, attention's two products)
+    dropout masks     aten::bernoulli_ (one Bernoulli draw per element of each dropout)
+    attention         the fused kernel and the softmax (forward and backward)
+    GELU, layer norm  forward and backward
+    copies            aten::copy_ (contiguous copies: merging heads, padding, casts)
+    divergence guard  aminmax over every gradient (``bert_core.training.guard``)
+    other             the rest (AdamW's update among it: on the CPU its multi-tensor
+                      operations run as loops over the per-tensor kernels, mul_, lerp_, ...,
+                      which other code calls too; the ``optimiser`` phase times it)
+
+Then what padding a pair task's training batches keep, over one epoch of the ``cpu``
+profile (1,600 examples a task, its length buckets): the two sentences of a pair are
+stacked and padded to the longer, against each side padded to its own longest
+(``pair_padding``; tokens counted, nothing trained).
+
+The divergence check's cost on the encoder's gradients (``guard_costs``: 96 tensors of
+MiniLM's encoder shapes, 10.6M numbers): each tensor's aminmax, as
+``bert_core.training.guard`` tests them, against its largest |x| by
+``linalg.vector_norm(t, inf)``, the check before it. And a micro-benchmark of what one
+dropout of a hidden state costs (1,600 tokens x 384, the size of a step's batch): the
+Bernoulli mask ``F.dropout`` draws, against uniform numbers compared with p, a draw that
+would be cheaper but changes every run's random stream (so the committed runs would no
+longer be what the code computes).
+
+    python benchmarks/profile_cpu_training.py [--examples 320] [--dev 200]
+        [--data ../shared/data/cs224n] [--out elsewhere.json]
+
+Writes ``benchmarks/results/profile_cpu_training.json`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).parent / "results" / "profile_cpu_training.json"
+GROUPS = {
+    "matrix products": ("aten::mm", "aten::addmm", "aten::bmm"),
+    "dropout masks": ("aten::bernoulli_",),
+    "attention": ("aten::_scaled_dot_product_flash_attention_for_cpu", "aten::_softmax",
+                  "aten::_softmax_backward_data",
+                  "aten::_scaled_dot_product_flash_attention_for_cpu_backward"),
+    "GELU": ("aten::gelu", "aten::gelu_backward"),
+    "layer norm": ("aten::native_layer_norm", "aten::native_layer_norm_backward"),
+    "copies": ("aten::copy_",),
+    "divergence guard": ("aten::aminmax",),
+}
+
+
+def dropout_costs(repeats: int = 50) -> dict[str, float]:
+    """Milliseconds per call on a [1600, 384] hidden state: the Bernoulli mask F.dropout draws,
+    and uniform numbers (what a mask from ``rand_like(x) >= p`` would draw)."""
+    x = torch.randn(1600, 384)
+    out = {}
+    for name, fn in (("bernoulli mask (F.dropout's draw)", lambda: torch.empty_like(x).bernoulli_(0.9)),
+                     ("F.dropout, p 0.1", lambda: torch.nn.functional.dropout(x, 0.1, True)),
+                     ("uniform numbers (rand_like)", lambda: torch.rand_like(x))):
+        fn()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        out[name] = round((time.perf_counter() - start) / repeats * 1e3, 2)
+    return out
+
+
+def pair_padding(data: str) -> dict[str, dict[str, int]]:
+    """Per pair task, one cpu-profile epoch of training batches (seed 0): the real tokens, the
+    tokens computed with the two sides stacked (as ``MultitaskBERT.task_batch`` does), and
+    with each side padded to its own longest."""
+    from bert_core.bert.tokenizer import Tokenizer
+    from bert_core.experiments import preset
+    from bert_core.multitask.examples import sentence_pairs
+    from bert_core.multitask.tasks import TASKS
+    from bert_core.training.datasets import training_data
+    from bert_core.training.recipe import model_for
+    from bert_core.training.sampling import TaskStream
+
+    config = preset("multitask-baseline", "cpu", name="profile-padding")
+    train = training_data(config, data)
+    tokenizer = Tokenizer.from_pretrained(config.checkpoint).with_max_length(config.max_length)
+    model = model_for(config)
+    out = {}
+    for task, examples in train.items():
+        if TASKS[task].kind == "sentiment":
+            continue
+        sides = [tokenizer(side)["attention_mask"].sum(dim=1).tolist() for side in sentence_pairs(examples)]
+        stream = TaskStream(len(examples), config.batch_size, 0, task,
+                            model.padded_lengths(tokenizer, task, examples))
+        real = stacked = own = 0
+        for k in range(stream.batches_per_pass):
+            index = stream.batch(k)
+            longest = [max(side[i] for i in index) for side in sides]
+            real += sum(side[i] for side in sides for i in index)
+            stacked += 2 * len(index) * max(longest)
+            own += len(index) * sum(longest)
+        out[task] = {"real_tokens": real, "stacked_tokens": stacked, "per_side_tokens": own}
+    return out
+
+
+def guard_costs(repeats: int = 20) -> dict[str, float]:
+    """Milliseconds per check of 96 tensors of the encoder's shapes: aminmax (the guard's
+    test) against the largest |x| (the test before it)."""
+    shapes = ([(384, 384), (384,)] * 4 * 6 + [(1536, 384), (1536,), (384, 1536), (384,)] * 6
+              + [(384,)] * 4 * 6)
+    grads = [torch.randn(shape) for shape in shapes]
+    checks = {
+        "aminmax (now)": lambda: torch.isfinite(
+            torch.stack([torch.stack(torch.aminmax(g)) for g in grads])).all(),
+        "largest |x| (before)": lambda: torch.isfinite(
+            torch.stack([torch.linalg.vector_norm(g, float("inf")) for g in grads])).all(),
+    }
+    out = {}
+    for name, check in checks.items():
+        check()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            check()
+        out[name] = round((time.perf_counter() - start) / repeats * 1e3, 2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=320, help="training examples per task")
+    parser.add_argument("--dev", type=int, default=200, help="dev examples per task")
+    parser.add_argument("--data", default=os.environ.get("BERT_CORE_DATA", "data"))
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the record (default: the committed one)")
+    args = parser.parse_args()
+
+    from torch.profiler import ProfilerActivity, profile
+
+    from bert_core.experiments import preset
+    from bert_core.training.loop import train_run
+
+    config = preset("multitask-baseline", "cpu", name="profile", train_limit=args.examples,
+                    dev_limit=args.dev, epochs=1)
+    with tempfile.TemporaryDirectory() as runs:
+        os.environ["BERT_CORE_RUNS"] = os.environ["BERT_CORE_RESULTS"] = runs
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            record = train_run(config, 0, args.data, resume=False, progress=False)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    by_name = {e.key: e.self_cpu_time_total for e in events}
+    shares = {group: sum(by_name.get(name, 0) for name in names) / total for group, names in GROUPS.items()}
+    shares["other"] = 1 - sum(shares.values())
+    top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:15]
+    result = {
+        "benchmark": "where a cpu training run's CPU time goes, by operator (torch.profiler, self CPU time)",
+        "command": "python benchmarks/profile_cpu_training.py " + " ".join(sys.argv[1:]),
+        "examples_per_task": args.examples, "dev_per_task": args.dev, "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "phase_seconds": record["phase_seconds"],
+        "self_cpu_seconds": round(total / 1e6, 2),
+        "shares": {k: round(v, 3) for k, v in shares.items()},
+        "top_operators": [{"name": e.key, "self_cpu_seconds": round(e.self_cpu_time_total / 1e6, 3),
+                           "calls": e.count} for e in top],
+        "dropout_ms_per_call": dropout_costs(),
+        "pair_padding": pair_padding(args.data),
+        "guard_ms_per_check": guard_costs(),
+    }
+    for group, share in result["shares"].items():
+        print(f"{group:18s} {share:6.1%}")
+    print(f"one dropout of a [1600, 384] hidden state, ms: {result['dropout_ms_per_call']}")
+    print(f"the divergence check of the encoder's gradients, ms: {result['guard_ms_per_check']}")
+    print(f"pair tasks' training tokens, stacked against per side: {result['pair_padding']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
