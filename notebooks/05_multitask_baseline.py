@@ -538,8 +538,9 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 # Batches of 32 make the matrix products larger and the optimiser's passes four times
 # rarer (7.2 s to 1.8 s): 1.7x the original throughput. Freezing the word embeddings takes
 # AdamW's pass over 11.7M parameters away (1.8 s to 0.6 s): 1.85x, 40% of the machine's
-# bound spent on useful work. The test-student files cost 15-20 s in each of the first
-# four rows, about half of what training costs in the faster ones; table runs skip them.
+# bound spent on useful work. The test-student files cost 14-20 s in each of the first
+# four rows, more than half of what training costs in the faster ones; table runs skip
+# them.
 #
 # The last two rows are the `cpu` profile itself (buckets, batches of 16, the word
 # embeddings frozen, no test-student files): 85 sentences per second of training, 1.8x the
@@ -570,13 +571,14 @@ pd.DataFrame({side: {"seconds": evaluation[side]["seconds"], "tokens computed": 
 # 1.7x faster, with the padding from 47% of the tokens computed to 16%, and the same
 # predictions (every SST and Quora label the same; STS scores within 1.2e-7).
 #
-# Compare rows within one run, never across runs. The record before this one (another day,
-# the code before evaluation regrouped its batches and before the divergence guard's check
-# got cheaper; its figures are in benchmarks/README.md) measured a GEMM bound of 272
-# GFLOP/s and the small recipe at 39.2 sentences/s, with buckets at 1.6x and the `cpu`
-# profile at 2.3x. The ratios are lower here because the small recipe gained the most from
-# those two changes: the guard tests every gradient each step (the small recipe's 22.7M,
-# word embeddings included; the profile's 11M), and evaluation is shared by every row.
+# Compare rows within one run, never across runs. The record before this one (on the code
+# before evaluation regrouped its batches and the divergence guard's check got cheaper; its
+# figures are in benchmarks/README.md) measured a GEMM bound of 272 GFLOP/s and the small
+# recipe at 39.2 sentences/s, with buckets at 1.6x and the `cpu` profile at 2.3x. The
+# ratios are lower here because the small recipe gained the most from the cheaper guard:
+# it tests every gradient each step (22.7M in the small recipe, word embeddings included;
+# 11M in the profile), in the backward phase (the small recipe's 30.1 s there, 23.9 s
+# here).
 #
 # Three times the small recipe's training throughput would now need 65% of the bound on
 # useful work; the profile reaches 39%. Where the rest goes (`python

@@ -22,7 +22,7 @@ result also passes the course's own optimiser check.
 
 ``foreach=True`` runs the same update as a handful of multi-tensor operations
 (``torch._foreach_*``) over all of a group's parameters at once, instead of one loop turn
-of six small operations per parameter tensor: the same arithmetic in the same order, so
+of eight small operations per parameter tensor: the same arithmetic in the same order, so
 the same numbers (a test: identical to the loop, and to ``torch.optim.AdamW``'s own
 multi-tensor path). On a GPU each multi-tensor operation is one kernel launch instead of
 one per tensor; PyTorch's CPU build runs them as loops over the per-tensor kernels, so

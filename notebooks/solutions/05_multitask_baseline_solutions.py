@@ -208,9 +208,8 @@ pd.DataFrame({name: {"sentences / training s": v["sentences_per_training_second"
 # %% [markdown]
 # A run-to-run variation of 10-15% means a ratio between two rows moves by up to about
 # 20% from one run to the next. Batches of 32 (1.66x here) stay far outside that in every
-# record so far (2.13x and 1.93x in the two before this one, on days when the code was a
-# little different: the small recipe has since gained most from a cheaper divergence
-# check). Length buckets alone are 1.25x here, 1.59x and 1.40x before: the order holds,
+# record so far (2.13x and 1.93x in the two before this one, on earlier code: the small
+# recipe has since gained most from a cheaper divergence check). Length buckets alone are 1.25x here, 1.59x and 1.40x before: the order holds,
 # the size does not. A row within 1.2x of another does not survive, until repeated
 # measurements show the same order: frozen word embeddings are 1.11x faster than the
 # batch-32 row here (88.6 against 79.7 sentences/s), 1.14x in the record before, and were
