@@ -43,6 +43,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -61,20 +62,27 @@ GROUPS = {
 }
 
 
+def milliseconds_per_call(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Each callable's mean milliseconds over ``repeats`` calls, after one call of warm-up."""
+    out = {}
+    for name, call in calls.items():
+        call()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            call()
+        out[name] = round((time.perf_counter() - start) / repeats * 1e3, 2)
+    return out
+
+
 def dropout_costs(repeats: int = 50) -> dict[str, float]:
     """Milliseconds per call on a [1600, 384] hidden state: the Bernoulli mask F.dropout draws,
     and uniform numbers (what a mask from ``rand_like(x) >= p`` would draw)."""
     x = torch.randn(1600, 384)
-    out = {}
-    for name, fn in (("bernoulli mask (F.dropout's draw)", lambda: torch.empty_like(x).bernoulli_(0.9)),
-                     ("F.dropout, p 0.1", lambda: torch.nn.functional.dropout(x, 0.1, True)),
-                     ("uniform numbers (rand_like)", lambda: torch.rand_like(x))):
-        fn()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            fn()
-        out[name] = round((time.perf_counter() - start) / repeats * 1e3, 2)
-    return out
+    return milliseconds_per_call({
+        "bernoulli mask (F.dropout's draw)": lambda: torch.empty_like(x).bernoulli_(0.9),
+        "F.dropout, p 0.1": lambda: torch.nn.functional.dropout(x, 0.1, True),
+        "uniform numbers (rand_like)": lambda: torch.rand_like(x),
+    }, repeats)
 
 
 def pair_padding(data: str) -> dict[str, dict[str, int]]:
@@ -117,20 +125,12 @@ def guard_costs(repeats: int = 20) -> dict[str, float]:
     shapes = ([(384, 384), (384,)] * 4 * 6 + [(1536, 384), (1536,), (384, 1536), (384,)] * 6
               + [(384,)] * 4 * 6)
     grads = [torch.randn(shape) for shape in shapes]
-    checks = {
+    return milliseconds_per_call({
         "aminmax (now)": lambda: torch.isfinite(
             torch.stack([torch.stack(torch.aminmax(g)) for g in grads])).all(),
         "largest |x| (before)": lambda: torch.isfinite(
             torch.stack([torch.linalg.vector_norm(g, float("inf")) for g in grads])).all(),
-    }
-    out = {}
-    for name, check in checks.items():
-        check()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            check()
-        out[name] = round((time.perf_counter() - start) / repeats * 1e3, 2)
-    return out
+    }, repeats)
 
 
 def main() -> None:
