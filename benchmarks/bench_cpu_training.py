@@ -176,8 +176,8 @@ def evaluation_child(data: str) -> dict:
     included) against the data's real ones, and how far the two ways' predictions differ."""
     from bert_core.bert.tokenizer import Tokenizer
     from bert_core.experiments import preset
-    from bert_core.multitask.evaluate import length_sorted_batches, predict
-    from bert_core.multitask.examples import sentence_pairs, texts
+    from bert_core.multitask.evaluate import distinct_sentences, length_sorted_batches, predict
+    from bert_core.multitask.examples import texts
     from bert_core.multitask.tasks import TASKS
     from bert_core.training.datasets import dev_data
     from bert_core.training.recipe import model_for
@@ -193,25 +193,18 @@ def evaluation_child(data: str) -> dict:
 
     def former(task, examples):  # what predict did before: sorted by characters, pairs stacked
         order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
-        outputs = [None] * len(examples)
+        outputs, computed = [None] * len(examples), 0
         for start in range(0, len(order), size):
             index = order[start:start + size]
-            batch = model.task_outputs(tokenizer, task, [examples[i] for i in index]).float()
-            for i, out in zip(index, batch):
+            batch = model.task_batch(tokenizer, task, [examples[i] for i in index])
+            computed += batch.attention_mask.numel()
+            for i, out in zip(index, model.head_outputs(batch).float()):
                 outputs[i] = out
-        return torch.stack(outputs)
-
-    def former_tokens(task, examples):
-        order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
-        return sum(model.task_batch(tokenizer, task, [examples[i] for i in order[start:start + size]])
-                   .attention_mask.numel() for start in range(0, len(order), size))
+        return torch.stack(outputs), computed
 
     def now_tokens(task, examples):  # predict's batches: sentences, or a pair task's distinct ones
-        if TASKS[task].kind == "sentiment":
-            items = [e.sentence for e in examples]
-        else:
-            firsts, seconds = sentence_pairs(examples)
-            items = list(dict.fromkeys([*firsts, *seconds]))
+        items = ([e.sentence for e in examples] if TASKS[task].kind == "sentiment"
+                 else distinct_sentences(examples)[0])
         n = lengths(items)
         return sum(len(index) * max(n[i] for i in index) for index in length_sorted_batches(n, size))
 
@@ -229,7 +222,7 @@ def evaluation_child(data: str) -> dict:
                                     for t, e in dev.items()})
     real = sum(sum(lengths(s for e in examples for s in texts(e))) for examples in dev.values())
     agreement = {}
-    for task, outputs in before.items():
+    for task, (outputs, _) in before.items():
         kind = TASKS[task].kind
         if kind == "sentiment":
             agreement[task] = float((outputs.argmax(dim=-1).numpy() == after[task]).mean())
@@ -240,7 +233,7 @@ def evaluation_child(data: str) -> dict:
             agreement[f"{task} largest difference"] = float(f"{largest:.2g}")
     row = {"dev_examples": {t: len(e) for t, e in dev.items()}, "eval_batch_size": size, "real_tokens": real,
            "before": {"seconds": round(before_s, 2),
-                      "computed_tokens": sum(former_tokens(t, e) for t, e in dev.items())},
+                      "computed_tokens": sum(computed for _, computed in before.values())},
            "after": {"seconds": round(after_s, 2),
                      "computed_tokens": sum(now_tokens(t, e) for t, e in dev.items())},
            "speedup": round(before_s / after_s, 2), "agreement": agreement}

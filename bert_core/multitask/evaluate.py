@@ -47,6 +47,7 @@ __all__ = [
     "task_metric",
     "overall_score",
     "length_sorted_batches",
+    "distinct_sentences",
     "encode_sentences",
     "predict",
     "PREDICTION_HEADERS",
@@ -106,6 +107,16 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 
 
+def distinct_sentences(examples: Sequence[Example]) -> tuple[list[str], list[int], list[int]]:
+    """A pair task's sentences once each (both sides and repeats together, first seen
+    first), and each pair's two rows among them: what ``predict`` encodes for a separately
+    encoded pair task."""
+    firsts, seconds = sentence_pairs(examples)
+    distinct = list(dict.fromkeys([*firsts, *seconds]))
+    row = {sentence: i for i, sentence in enumerate(distinct)}
+    return distinct, [row[s] for s in firsts], [row[s] for s in seconds]
+
+
 @torch.inference_mode()
 def encode_sentences(model: MultitaskBERT, tokenizer: Tokenizer, sentences: Sequence[str],
                      task: str | None = None, batch_size: int = 64, device: torch.device | str = "cpu",
@@ -142,19 +153,17 @@ def predict(
     ``model`` is a ``MultitaskBERT`` (``task_outputs`` gives its raw outputs). Sentiment: the argmax class;
     paraphrase: 1 if the logit is positive (probability above 0.5) else 0; similarity:
     the regression output as is. Separately encoded pairs: every distinct sentence is
-    encoded once (``encode_sentences``), then the head reads each pair; sentences and
+    encoded once (``distinct_sentences``, ``encode_sentences``), then the head reads each pair; sentences and
     cross-encoded pairs: ``task_outputs`` on batches sorted by padded length.
     """
     was_training = model.training
     model.eval()
     kind = TASKS[task].kind
     if kind != "sentiment" and model.pair_encoding[kind] == "separate":
-        firsts, seconds = sentence_pairs(examples)
-        distinct = list(dict.fromkeys([*firsts, *seconds]))
-        row = {sentence: i for i, sentence in enumerate(distinct)}
+        distinct, first_rows, second_rows = distinct_sentences(examples)
         embedded = encode_sentences(model, tokenizer, distinct, task, batch_size, device,
                                     progress).to(device)
-        u, v = (embedded[[row[s] for s in side]] for side in (firsts, seconds))
+        u, v = embedded[first_rows], embedded[second_rows]
         outputs = model.heads[task](u, v) if len(examples) else torch.empty(0)
     else:
         outputs = torch.empty(len(examples), *(() if kind != "sentiment" else (TASKS[task].num_labels,)))
