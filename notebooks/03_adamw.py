@@ -54,6 +54,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
+from bert_core.bert.model import BertModel
 from bert_core.bert.optim import AdamW
 from bert_core.course import plots
 from bert_core.course.notebook import setup, show_source, versions
@@ -231,8 +232,8 @@ print("identical after 200 steps:",
       all(torch.equal(a, b) for a, b in zip(loop_net.parameters(), multi_net.parameters())))
 
 # %% [markdown]
-# What it saves, on tensors of the encoder's shapes (six layers of width 384, as
-# MiniLM's; the seconds depend on your machine, so this cell's output is not checked).
+# What it saves, on tensors of the shapes of MiniLM's six encoder layers (width 384; the
+# seconds depend on your machine, so this cell's output is not checked).
 # On a CPU, expect little: PyTorch's CPU build runs a multi-tensor operation as a loop
 # over the same per-tensor kernels, and each line of the update reads and writes every one
 # of the 10.6M numbers of θ, m, v or the gradient anyway. The multi-tensor operations are
@@ -240,7 +241,7 @@ print("identical after 200 steps:",
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-shapes = [(384, 384), (384,)] * 4 * 6 + [(1536, 384), (1536,), (384, 1536), (384,)] * 6 + [(384,)] * 4 * 6
+shapes = [p.shape for p in BertModel.from_pretrained("minilm-l6").bert_layers.parameters()]
 for foreach in (False, True):
     params = [torch.zeros(shape, requires_grad=True) for shape in shapes]
     for p in params:
