@@ -20,6 +20,15 @@ profile (1,600 examples a task, its length buckets): the two sentences of a pair
 stacked and padded to the longer, against each side padded to its own longest
 (``pair_padding``; tokens counted, nothing trained).
 
+How fast the matrix products ran (``matrix_products``): their FLOPs (the profiler's count)
+over their self CPU time in the run, by kind (the linear layers' forward ``addmm``, their
+backward ``mm``, attention's ``bmm``), against the same shapes timed alone (contiguous
+random inputs, each shape's calls weighted) and the machine's fp32 bound
+(``bench_cpu_training.gemm_gflops``). From these, ``ceiling``: how much faster training
+could be with nothing but the products changed (every product at the bound, the rest of
+the time as measured), and with the dropout masks free as well: what any change that keeps
+the computation could still gain.
+
 The divergence check's cost on the encoder's gradients (``guard_costs``: 96 tensors of
 MiniLM's encoder shapes, 10.6M numbers): each tensor's aminmax, as
 ``bert_core.training.guard`` tests them, against its largest |x| by
@@ -85,6 +94,60 @@ def dropout_costs(repeats: int = 50) -> dict[str, float]:
     }, repeats)
 
 
+def product_seconds_alone(name: str, shapes: list[list[int]], repeats: int = 5) -> float:
+    """Seconds of one call of matrix product ``name`` (aten::addmm, mm or bmm) on contiguous
+    random inputs of the profiled ``shapes``: the fastest of ``repeats`` after a warm-up."""
+    if name == "aten::addmm":
+        bias, a, b = torch.randn(shapes[0]), torch.randn(shapes[1]), torch.randn(shapes[2])
+        def call():
+            return torch.addmm(bias, a, b)
+    else:
+        a, b = torch.randn(shapes[0]), torch.randn(shapes[1])
+        op = torch.mm if name == "aten::mm" else torch.bmm
+        def call():
+            return op(a, b)
+    call()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def matrix_products(by_shape: list, self_seconds: dict[str, float],
+                    bound: float) -> dict[str, dict[str, float]]:
+    """Per kind of product: GFLOP (a run profiled with shapes and FLOPs,
+    ``key_averages(group_by_input_shape=True)``), self seconds (``self_seconds``: microseconds
+    by operator in a plain profile of the same run), GFLOP/s in the run and for the same
+    shapes alone."""
+    out = {}
+    for label, name in (("linear forward (addmm)", "aten::addmm"), ("linear backward (mm)", "aten::mm"),
+                        ("attention (bmm)", "aten::bmm")):
+        events = [e for e in by_shape if e.key == name and e.flops]
+        seconds = self_seconds[name] / 1e6
+        flops = sum(e.flops for e in events)
+        alone = sum(e.count * product_seconds_alone(name, e.input_shapes) for e in events)
+        out[label] = {"gflop": round(flops / 1e9, 1), "seconds": round(seconds, 2),
+                      "gflops_in_training": round(flops / seconds / 1e9, 1),
+                      "gflops_alone": round(flops / alone / 1e9, 1),
+                      "share_of_bound_in_training": round(flops / seconds / 1e9 / bound, 3)}
+    return out
+
+
+def ceiling(shares: dict[str, float], products: dict[str, dict[str, float]],
+            bound: float) -> dict[str, float]:
+    """How much faster the profiled time could be, the computation kept: with every matrix
+    product at ``bound`` and the rest as measured, 1 / ((1 - g) + g r / bound), g the products'
+    share of the time and r their rate in the run; and with the dropout masks' share d free
+    too, 1 / ((1 - g - d) + g r / bound)."""
+    g, d = shares["matrix products"], shares["dropout masks"]
+    rate = sum(p["gflop"] for p in products.values()) / sum(p["seconds"] for p in products.values())
+    products_at_bound = (1 - g) + g * rate / bound
+    return {"products_at_bound": round(1 / products_at_bound, 2),
+            "products_at_bound_and_free_dropout": round(1 / (products_at_bound - d), 2)}
+
+
 def pair_padding(data: str) -> dict[str, dict[str, int]]:
     """Per pair task, one cpu-profile epoch of training batches (seed 0): the real tokens, the
     tokens computed with the two sides stacked (as ``MultitaskBERT.task_batch`` does), and
@@ -142,6 +205,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="the record (default: the committed one)")
     args = parser.parse_args()
 
+    from bench_cpu_training import gemm_gflops  # this folder's script: the same bound as its record
     from torch.profiler import ProfilerActivity, profile
 
     from bert_core.experiments import preset
@@ -149,16 +213,27 @@ def main() -> None:
 
     config = preset("multitask-baseline", "cpu", name="profile", train_limit=args.examples,
                     dev_limit=args.dev, epochs=1)
-    with tempfile.TemporaryDirectory() as runs:
-        os.environ["BERT_CORE_RUNS"] = os.environ["BERT_CORE_RESULTS"] = runs
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            record = train_run(config, 0, args.data, resume=False, progress=False)
+
+    def profiled_run(shapes: bool):
+        with tempfile.TemporaryDirectory() as runs:
+            os.environ["BERT_CORE_RUNS"] = os.environ["BERT_CORE_RESULTS"] = runs
+            with profile(activities=[ProfilerActivity.CPU], record_shapes=shapes, with_flops=shapes) as prof:
+                record = train_run(config, 0, args.data, resume=False, progress=False)
+        return record, prof
+
+    # The times come from a plain profile: recording shapes slows the passes over memory
+    # (GELU, copies) several-fold. A second run of the same seed, the same computation,
+    # records the products' shapes and FLOPs.
+    record, prof = profiled_run(shapes=False)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
     by_name = {e.key: e.self_cpu_time_total for e in events}
     shares = {group: sum(by_name.get(name, 0) for name in names) / total for group, names in GROUPS.items()}
     shares["other"] = 1 - sum(shares.values())
     top = sorted(events, key=lambda e: e.self_cpu_time_total, reverse=True)[:15]
+    bound = gemm_gflops()
+    _, shaped = profiled_run(shapes=True)
+    products = matrix_products(shaped.key_averages(group_by_input_shape=True), by_name, bound)
     result = {
         "benchmark": "where a cpu training run's CPU time goes, by operator (torch.profiler, self CPU time)",
         "command": "python benchmarks/profile_cpu_training.py " + " ".join(sys.argv[1:]),
@@ -168,12 +243,21 @@ def main() -> None:
         "shares": {k: round(v, 3) for k, v in shares.items()},
         "top_operators": [{"name": e.key, "self_cpu_seconds": round(e.self_cpu_time_total / 1e6, 3),
                            "calls": e.count} for e in top],
+        "gemm_gflops": round(bound, 1),
+        "matrix_products": products,
+        "ceiling": ceiling(shares, products, bound),
         "dropout_ms_per_call": dropout_costs(),
         "pair_padding": pair_padding(args.data),
         "guard_ms_per_check": guard_costs(),
     }
     for group, share in result["shares"].items():
         print(f"{group:18s} {share:6.1%}")
+    for kind, row in products.items():
+        print(f"{kind:24s} {row['gflops_in_training']:6.1f} GFLOP/s in training, "
+              f"{row['gflops_alone']:6.1f} alone (bound {bound:.0f})")
+    limits = result["ceiling"]
+    print(f"training could be {limits['products_at_bound']}x faster with every product at the bound, "
+          f"{limits['products_at_bound_and_free_dropout']}x with free dropout masks as well")
     print(f"one dropout of a [1600, 384] hidden state, ms: {result['dropout_ms_per_call']}")
     print(f"the divergence check of the encoder's gradients, ms: {result['guard_ms_per_check']}")
     print(f"pair tasks' training tokens, stacked against per side: {result['pair_padding']}")
