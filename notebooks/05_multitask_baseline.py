@@ -532,25 +532,25 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 
 # %% [markdown]
 # Read across the rows (the recorded run: 2,400 training sentences per variant, two
-# threads, a GEMM bound of 243 GFLOP/s measured around the runs). The small recipe spent
-# 47% of its compute on padding: random batches of short and long sentences pad to the
-# longest. Bucketing by padded length cuts padding to 12% and makes training 1.25x faster.
-# Batches of 32 make the matrix products larger and the optimiser's passes four times
-# rarer (7.2 s to 1.8 s): 1.7x the original throughput. Freezing the word embeddings takes
-# AdamW's pass over 11.7M parameters away (1.8 s to 0.6 s): 1.85x, 40% of the machine's
-# bound spent on useful work. The test-student files cost 14-20 s in each of the first
-# four rows, more than half of what training costs in the faster ones; table runs skip
-# them.
+# threads of a Xeon with AVX-512, a GEMM bound of 448 GFLOP/s measured around the runs).
+# The small recipe spent 47% of its compute on padding: random batches of short and long
+# sentences pad to the longest. Bucketing by padded length cuts padding to 12% and makes
+# training 1.45x faster. Batches of 32 make the matrix products larger and the optimiser's
+# passes four times rarer (4.8 s to 1.3 s): 1.84x the original throughput. Freezing the
+# word embeddings takes AdamW's pass over 11.7M parameters away (1.3 s to 0.4 s): 2.06x,
+# 35% of the machine's bound spent on useful work. The test-student files cost 8-9 s in
+# each of the first four rows, half of what training costs in the faster ones; table runs
+# skip them.
 #
 # The last two rows are the `cpu` profile itself (buckets, batches of 16, the word
-# embeddings frozen, no test-student files): 85 sentences per second of training, 1.8x the
-# small recipe, and 1.6x per second of the whole run, where evaluation (8.4 s for 1,800 dev
-# examples, once per epoch) is a quarter of the time. Then the same with the encoder
-# compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes): compiling costs
-# more than it saves here. The forward passes take 36 s instead of 14 (the compilation is
-# in them), evaluation 15 s instead of 8 (it compiles again for the dev batches' shapes),
-# and the backward pass gains nothing (13.8 s against 13.5 s). On this CPU, for runs of
-# minutes, the eager model is the faster one.
+# embeddings frozen, no test-student files): 157 sentences per second of training, 2.3x
+# the small recipe, and 2.0x per second of the whole run, where evaluation (4.7 s for
+# 1,800 dev examples, once per epoch) is a quarter of the time. Then the same with the
+# encoder compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes):
+# compiling costs more than it saves here. The forward passes take 55 s instead of 7 (the
+# compilation is in them), evaluation 14 s instead of 5 (it compiles again for the dev
+# batches' shapes), and the backward pass gains nothing (8.1 s against 7.8 s). On this
+# CPU, for runs of minutes, the eager model is the faster one.
 #
 # Evaluation regroups its work. In eval mode no dropout runs and BatchNorm reads its stored
 # statistics, so each sentence's output depends on that sentence alone, and `predict` may
@@ -568,21 +568,20 @@ pd.DataFrame({side: {"seconds": evaluation[side]["seconds"], "tokens computed": 
              ).T.astype({"tokens computed": int})
 
 # %% [markdown]
-# 1.7x faster, with the padding from 47% of the tokens computed to 16%, and the same
-# predictions (every SST and Quora label the same; STS scores within 1.2e-7).
+# 1.7x faster (8.3 s to 4.8 s), with the padding from 47% of the tokens computed to 16%,
+# and the same predictions (every SST and Quora label the same; STS scores within 1.2e-7).
 #
-# Compare rows within one run, never across runs. The record before this one (on the code
-# before evaluation regrouped its batches and the divergence guard's check got cheaper; its
-# figures are in benchmarks/README.md) measured a GEMM bound of 272 GFLOP/s and the small
-# recipe at 39.2 sentences/s, with buckets at 1.6x and the `cpu` profile at 2.3x. The
-# ratios are lower here because the small recipe gained the most from the cheaper guard:
-# it tests every gradient each step (22.7M in the small recipe, word embeddings included;
-# 11M in the profile), in the backward phase (the small recipe's 30.1 s there, 23.9 s
-# here).
+# Compare rows within one run, never across runs, and never across machines. The record
+# before this one, on the same code and a two-core machine without AVX-512 (GEMM bound 243
+# GFLOP/s; its figures are in benchmarks/README.md), measured the small recipe at 47.9
+# sentences/s and the `cpu` profile at 85.1, 1.8x; here 68.8 and 156.9, 2.3x. Even the
+# ratio moves with the machine: the profile's time is mostly matrix products, which this
+# one computes 1.8 times as fast, the small recipe's less so.
 #
-# Three times the small recipe's training throughput would now need 65% of the bound on
+# Three times the small recipe's training throughput would need 51% of the bound on
 # useful work; the profile reaches 39%. Where the rest goes (`python
-# benchmarks/profile_cpu_training.py`, the profile's settings under `torch.profiler`):
+# benchmarks/profile_cpu_training.py`, the profile's settings under `torch.profiler`, the
+# same machine):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -590,10 +589,10 @@ profiled = json.loads((PROJECT_ROOT / "benchmarks" / "results" / "profile_cpu_tr
 pd.Series(profiled["shares"], name="share of CPU time").to_frame()
 
 # %% [markdown]
-# Nearly two-thirds of the CPU time is matrix products. The largest other item is dropout:
-# a Bernoulli draw for every element of every dropout, 11% of the time. Uniform numbers
-# compared with p would cost about half as much per call (the record's micro-benchmark: 2.4
-# ms against 4.9 ms for one hidden state of a step), but they are a different random
+# Three-fifths of the CPU time is matrix products. The largest other item is dropout: a
+# Bernoulli draw for every element of every dropout, 9% of the time. Uniform numbers
+# compared with p would cost about half as much per call (the record's micro-benchmark: 1.5
+# ms against 3.0 ms for one hidden state of a step), but they are a different random
 # stream: every committed run would stop being what the code computes, so the course keeps
 # `F.dropout`. A pair batch's padding, the other suspect, is small: bucketing by the longer
 # sentence leaves the pair tasks' batches with 16% (Quora) and 12% (STS) padding, and
@@ -604,6 +603,30 @@ pd.Series(profiled["shares"], name="share of CPU time").to_frame()
 # The cpu profile uses batches of 16, not 32: at 1,600 examples a task that is twice as
 # many optimiser steps, which this budget needs to learn (section 9's `batch-32` row:
 # fewer, larger steps never left the majority class).
+#
+# And the matrix products themselves? The same profile counts their FLOPs, and times the
+# same shapes alone, outside training:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+display(pd.DataFrame(profiled["matrix_products"]).T.rename(columns={
+    "gflop": "GFLOP", "gflops_in_training": "GFLOP/s in training", "gflops_alone": "GFLOP/s alone",
+    "share_of_bound_in_training": "share of the bound"}))
+pd.Series({"every product at the bound": profiled["ceiling"]["products_at_bound"],
+           "... and dropout's masks free": profiled["ceiling"]["products_at_bound_and_free_dropout"]},
+          name="at most this much faster").to_frame()
+
+# %% [markdown]
+# The linear layers run at three-quarters of the machine's bound inside training (349 and
+# 338 GFLOP/s forward and backward, against 398 and 393 for the same shapes alone, and a
+# bound of 451); attention's small batched products are slower but carry 1% of the FLOPs.
+# If every product ran at the bound and nothing else changed, the profiled run would be
+# 1.19x faster; with dropout's masks free as well, 1.33x. That is about the most any
+# change that keeps the computation can give: the profile's 39% of the bound would become
+# 46%, or 52%. Beyond it lie fewer passes over memory (a fused kernel per layer, which is
+# what `torch.compile` builds, at a cost these runs of minutes do not repay) or another
+# computation (larger batches, another random stream), which would change every committed
+# run.
 #
 # ### What the rescaled profile reaches
 #
