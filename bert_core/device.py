@@ -70,10 +70,18 @@ def compiled(model: nn.Module, enabled: bool, backend: str = "inductor") -> nn.M
     """``model`` with its encoder's forward compiled by ``torch.compile`` when ``enabled``
     (the same module: its parameters, state dict and checkpoints are unchanged). Shapes
     are dynamic: every batch has its own padded length. ``backend="eager"`` traces without
-    generating kernels (what a test can afford; inductor takes about a minute on a CPU)."""
+    generating kernels (what a test can afford; inductor takes about a minute on a CPU).
+
+    Inductor's own kernels would draw dropout's random numbers from a generator of their
+    own: another random stream, and a compiled run would no longer compute what the eager
+    one does (its first loss already differs in the third decimal). ``fallback_random``
+    keeps the eager random operations, so the two agree to float rounding, as the config
+    hash, which leaves ``compile`` out, assumes."""
     if enabled:
         encoder = getattr(model, "bert", model)
-        encoder.forward = torch.compile(encoder.forward, dynamic=True, backend=backend)  # type: ignore[method-assign]
+        options = {"fallback_random": True} if backend == "inductor" else None
+        encoder.forward = torch.compile(  # type: ignore[method-assign]
+            encoder.forward, dynamic=True, backend=backend, options=options)
     return model
 
 

@@ -144,7 +144,8 @@ class ExperimentConfig:
     seeds: tuple[int, ...] = (0,)
     checkpoint_every: int | None = None  # steps between resumable checkpoints; epoch ends always
     predict_test: bool = True  # also write test-student prediction files
-    compile: bool = False  # torch.compile the encoder (the same numbers to float tolerance)
+    compile: bool = False  # torch.compile the encoder (the same numbers to float tolerance:
+    # inductor keeps the eager dropout draws, bert_core.device.compiled)
 
     def __post_init__(self) -> None:
         # Accept friendly types (lists, a dict of heads, one seed) and store hashable ones.

@@ -70,6 +70,25 @@ def test_compiled_encoder_gives_the_same_outputs(tiny_config):
     assert shorter.shape == (2, 5, tiny_config.hidden_size)
 
 
+@pytest.mark.slow
+def test_inductor_compiled_encoder_trains_with_the_eager_dropout(tiny_config):
+    """In training mode the compiled encoder must draw the eager model's dropout masks:
+    without ``fallback_random`` inductor draws its own and the outputs differ by far more
+    than float rounding (the config hash treats a compiled run as the same run)."""
+    model = BertModel(tiny_config).train()
+    ids = torch.randint(1, tiny_config.vocab_size, (4, 9))
+    mask = torch.ones_like(ids)
+    torch.manual_seed(1)
+    reference = model(ids, mask)["last_hidden_state"]
+    compiled(model, True)
+    torch.manual_seed(1)
+    out = model(ids, mask)["last_hidden_state"]
+    torch.manual_seed(1)
+    again = model(ids, mask)["last_hidden_state"]
+    torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(again, reference, atol=1e-5, rtol=1e-5)
+
+
 def test_precision_is_checked_and_counts_in_the_hash_but_compile_does_not(tiny_run):
     base = tiny_run("a")
     assert tiny_run("b", precision="fp32").run_hash(0) != base.run_hash(0)
