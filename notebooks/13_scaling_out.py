@@ -261,7 +261,9 @@ with autocast_for("cpu", "bf16"):
 # FlashAttention or memory-efficient kernels on a GPU. `compile=True` traces the encoder
 # with `torch.compile` (dynamic shapes: every batch has its own padded length); the
 # first steps pay for compilation (about a minute even on a CPU), so it is for long GPU
-# runs. Batches are copied to the GPU from pinned memory without blocking
+# runs. It keeps the eager model's dropout draws (inductor's `fallback_random`; left to
+# itself, inductor draws its own random numbers), so a compiled run computes what the
+# eager one does, to float rounding, and shares its config hash. Batches are copied to the GPU from pinned memory without blocking
 # (`bert_core.device.to_device`). A run on CUDA records the allocator's peak memory.
 #
 # ## 6. How fast, and how close to the hardware's limit
