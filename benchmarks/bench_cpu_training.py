@@ -20,7 +20,10 @@ every committed table run trains (its caps with nothing pinned: length buckets, 
 warm-up and decay, STS weighted 0.2, dev batches of 128), for the same one epoch; and
 ``cpu-profile-compiled`` is that with the encoder compiled by ``torch.compile`` (inductor,
 dynamic shapes; ``ExperimentConfig.compile``), the compilation counted in the first
-steps' forward and backward.
+steps' forward and backward. The compiled variant then trains the same epoch a second time
+in its process, the compiled code reused (``warm``: the steady state a long run would
+reach), and its losses are compared step by step with the eager profile's
+(``largest_loss_difference``: a compiled run must compute the same run).
 
 Evaluation, before and after, in one process (``evaluation``): the ``cpu`` profile's model
 predicts its 3 x 600 dev examples the way prediction used to batch them (examples sorted
@@ -157,6 +160,13 @@ def child(variant: str, examples: int, data: str) -> dict:
     phases = record["phase_seconds"]
     training = phases["forward"] + phases["backward"] + phases["optimiser"]
     total = sum(v for k, v in phases.items() if k != "prediction")
+    warm = None
+    if config.compile:  # the same epoch again, compiled already
+        again = train_run(preset("multitask-baseline", "cpu", name=f"bench-{variant}-warm",
+                                 **settings(variant, examples)), 0, data, resume=False, progress=False)
+        seconds = sum(again["phase_seconds"][p] for p in ("forward", "backward", "optimiser"))
+        warm = {"phase_seconds": again["phase_seconds"], "training_seconds": round(seconds, 1),
+                "sentences_per_training_second": round(counts["sentences"] / seconds, 1)}
     return {
         "settings": {k: v for k, v in settings(variant, examples).items()},
         "phase_seconds": phases, "training_seconds": round(training, 1), "run_seconds": round(total, 1),
@@ -167,6 +177,8 @@ def child(variant: str, examples: int, data: str) -> dict:
         "padding_share": round(1 - counts["real_tokens"] / counts["padded_tokens"], 3),
         "useful_gflops": round(counts["flops"] / training / 1e9, 1),
         "dev": record["epochs"][-1]["dev"], "peak_memory_mb": record["peak_memory_mb"],
+        **({"warm": warm} if warm else {}),
+        "losses": [loss for _, _, loss in record["losses"]],  # compared by the parent, not kept
     }
 
 
@@ -266,7 +278,10 @@ def main() -> None:
     print(f"fp32 GEMM bound: {bound:.0f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
     rows = {}
     with tempfile.TemporaryDirectory() as runs:
-        env = {**os.environ, "BERT_CORE_RUNS": runs, "BERT_CORE_RESULTS": runs}
+        # inductor's compiled kernels go to a cache of this run's own: a student's first
+        # compiled run starts from an empty one, and so does each run of this benchmark
+        env = {**os.environ, "BERT_CORE_RUNS": runs, "BERT_CORE_RESULTS": runs,
+               "TORCHINDUCTOR_CACHE_DIR": os.path.join(runs, "inductor-cache")}
         for variant in args.variants.split(","):
             command = [sys.executable, __file__, "--child", variant, "--examples", str(args.examples),
                        "--data", args.data]
@@ -292,6 +307,13 @@ def main() -> None:
         bound = bound_after
         for row in rows.values():
             row["share_of_bound"] = round(row["useful_gflops"] / bound, 3)
+    losses = {name: row.pop("losses") for name, row in rows.items()}
+    for name, row in rows.items():
+        if row["settings"].get("compile") and PROFILE_VARIANT in losses:
+            row["largest_loss_difference"] = round(max(
+                abs(a - b) for a, b in zip(losses[name], losses[PROFILE_VARIANT])), 6)
+            print(f"{name}: once compiled {row['warm']['sentences_per_training_second']} sentences/s "
+                  f"training; losses within {row['largest_loss_difference']} of the eager run's", flush=True)
     before = rows.get("before")
     if before:
         for row in rows.values():

@@ -532,25 +532,29 @@ pd.DataFrame({name: {**row["phase_seconds"], "sentences / training s": row["sent
 
 # %% [markdown]
 # Read across the rows (the recorded run: 2,400 training sentences per variant, two
-# threads of a Xeon with AVX-512, a GEMM bound of 448 GFLOP/s measured around the runs).
+# threads of a Xeon with AVX-512, a GEMM bound of 446 GFLOP/s measured around the runs).
 # The small recipe spent 47% of its compute on padding: random batches of short and long
 # sentences pad to the longest. Bucketing by padded length cuts padding to 12% and makes
-# training 1.45x faster. Batches of 32 make the matrix products larger and the optimiser's
-# passes four times rarer (4.8 s to 1.3 s): 1.84x the original throughput. Freezing the
-# word embeddings takes AdamW's pass over 11.7M parameters away (1.3 s to 0.4 s): 2.06x,
-# 35% of the machine's bound spent on useful work. The test-student files cost 8-9 s in
+# training 1.37x faster. Batches of 32 make the matrix products larger and the optimiser's
+# passes four times rarer (4.4 s to 1.0 s): 2.0x the original throughput. Freezing the
+# word embeddings takes AdamW's pass over 11.7M parameters away (1.0 s to 0.4 s): 2.05x,
+# 39% of the machine's bound spent on useful work. The test-student files cost 8-9 s in
 # each of the first four rows, half of what training costs in the faster ones; table runs
 # skip them.
 #
 # The last two rows are the `cpu` profile itself (buckets, batches of 16, the word
-# embeddings frozen, no test-student files): 157 sentences per second of training, 2.3x
-# the small recipe, and 2.0x per second of the whole run, where evaluation (4.7 s for
+# embeddings frozen, no test-student files): 158 sentences per second of training, 2.05x
+# the small recipe, and 1.8x per second of the whole run, where evaluation (4.7 s for
 # 1,800 dev examples, once per epoch) is a quarter of the time. Then the same with the
-# encoder compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes):
-# compiling costs more than it saves here. The forward passes take 55 s instead of 7 (the
-# compilation is in them), evaluation 14 s instead of 5 (it compiles again for the dev
-# batches' shapes), and the backward pass gains nothing (8.1 s against 7.8 s). On this
-# CPU, for runs of minutes, the eager model is the faster one.
+# encoder compiled by `torch.compile` (`compile=True`; inductor, dynamic shapes, an empty
+# cache of compiled kernels, as on a first run): compiling costs more than it saves here.
+# The forward passes take 46 s instead of 7 (the compilation is in them), evaluation 14 s
+# instead of 5 (it compiles again for the dev batches' shapes), and the backward pass
+# gains nothing (8.4 s against 7.7 s). Once compiled, the same epoch trained again in the
+# same process runs at 162 sentences per second, within this benchmark's noise of the
+# eager 158, and its losses are the eager run's to the record's five decimals: the
+# compiled model keeps the eager dropout draws. On this CPU the eager model is the one to
+# use.
 #
 # Evaluation regroups its work. In eval mode no dropout runs and BatchNorm reads its stored
 # statistics, so each sentence's output depends on that sentence alone, and `predict` may
@@ -568,17 +572,16 @@ pd.DataFrame({side: {"seconds": evaluation[side]["seconds"], "tokens computed": 
              ).T.astype({"tokens computed": int})
 
 # %% [markdown]
-# 1.7x faster (8.3 s to 4.8 s), with the padding from 47% of the tokens computed to 16%,
+# 1.6x faster (7.9 s to 4.8 s), with the padding from 47% of the tokens computed to 16%,
 # and the same predictions (every SST and Quora label the same; STS scores within 1.2e-7).
 #
 # Compare rows within one run, never across runs, and never across machines. The record
 # before this one, on the same code and a two-core machine without AVX-512 (GEMM bound 243
 # GFLOP/s; its figures are in benchmarks/README.md), measured the small recipe at 47.9
-# sentences/s and the `cpu` profile at 85.1, 1.8x; here 68.8 and 156.9, 2.3x. Even the
-# ratio moves with the machine: the profile's time is mostly matrix products, which this
-# one computes 1.8 times as fast, the small recipe's less so.
+# sentences/s and the `cpu` profile at 85.1, 1.8x; here 77.2 and 157.9, 2.05x, on a
+# machine whose matrix products are 1.8 times as fast.
 #
-# Three times the small recipe's training throughput would need 51% of the bound on
+# Three times the small recipe's training throughput would need 57% of the bound on
 # useful work; the profile reaches 39%. Where the rest goes (`python
 # benchmarks/profile_cpu_training.py`, the profile's settings under `torch.profiler`, the
 # same machine):
@@ -623,10 +626,9 @@ pd.Series({"every product at the bound": profiled["ceiling"]["products_at_bound"
 # If every product ran at the bound and nothing else changed, the profiled run would be
 # 1.19x faster; with dropout's masks free as well, 1.33x. That is about the most any
 # change that keeps the computation can give: the profile's 39% of the bound would become
-# 46%, or 52%. Beyond it lie fewer passes over memory (a fused kernel per layer, which is
-# what `torch.compile` builds, at a cost these runs of minutes do not repay) or another
-# computation (larger batches, another random stream), which would change every committed
-# run.
+# 47%, or 52%. Beyond it lie fewer passes over memory (fused kernels, which is what
+# `torch.compile` builds; here it gained nothing once compiled) or another computation
+# (larger batches, another random stream), which would change every committed run.
 #
 # ### What the rescaled profile reaches
 #

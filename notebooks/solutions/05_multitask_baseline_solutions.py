@@ -208,12 +208,12 @@ pd.DataFrame({name: {"sentences / training s": v["sentences_per_training_second"
 # %% [markdown]
 # A run-to-run variation of 10-15% means a ratio between two rows moves by up to about
 # 20% from one run to the next, and more from one machine to another. Batches of 32
-# (1.84x here) stay far outside that in every record so far (1.66x, 2.13x and 1.93x in
+# (1.99x here) stay far outside that in every record so far (1.66x, 2.13x and 1.93x in
 # the three before this one, on other machines or earlier code). Length buckets alone are
-# 1.45x here, 1.25x, 1.59x and 1.40x before: the order holds, the size does not. A row
+# 1.37x here, 1.25x, 1.59x and 1.40x before: the order holds, the size does not. A row
 # within 1.2x of another does not survive until repeated measurements show the same
-# order: frozen word embeddings are 1.12x faster than the batch-32 row here (142.0
-# against 126.3 sentences/s), 1.11x and 1.14x in the two records before, and were 10%
+# order: frozen word embeddings are 1.03x faster than the batch-32 row here (157.9
+# against 153.8 sentences/s), 1.11x and 1.14x in the two records before, and were 10%
 # slower in the one before those (55.4 against 61.4). The padding share is no timing: it
 # counts tokens and does not vary between runs at all.
 #
