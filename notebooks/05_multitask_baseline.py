@@ -576,7 +576,7 @@ pd.DataFrame({side: {"seconds": evaluation[side]["seconds"], "tokens computed": 
 # and the same predictions (every SST and Quora label the same; STS scores within 1.2e-7).
 #
 # Compare rows within one run, never across runs, and never across machines. The record
-# before this one, on the same code and a two-core machine without AVX-512 (GEMM bound 243
+# before this one, on the same training code and a two-core machine without AVX-512 (GEMM bound 243
 # GFLOP/s; its figures are in benchmarks/README.md), measured the small recipe at 47.9
 # sentences/s and the `cpu` profile at 85.1, 1.8x; here 77.2 and 157.9, 2.05x, on a
 # machine whose matrix products are 1.8 times as fast.
