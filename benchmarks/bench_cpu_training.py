@@ -200,9 +200,6 @@ def evaluation_child(data: str) -> dict:
     model = model_for(config).eval()
     size = config.eval_batch_size
 
-    def lengths(sentences):
-        return tokenizer(list(sentences))["attention_mask"].sum(dim=1).tolist()
-
     def former(task, examples):  # what predict did before: sorted by characters, pairs stacked
         order = sorted(range(len(examples)), key=lambda i: sum(len(s) for s in texts(examples[i])))
         outputs, computed = [None] * len(examples), 0
@@ -217,7 +214,7 @@ def evaluation_child(data: str) -> dict:
     def now_tokens(task, examples):  # predict's batches: sentences, or a pair task's distinct ones
         items = ([e.sentence for e in examples] if TASKS[task].kind == "sentiment"
                  else distinct_sentences(examples)[0])
-        n = lengths(items)
+        n = tokenizer.lengths(items)
         return sum(len(index) * max(n[i] for i in index) for index in length_sorted_batches(n, size))
 
     def timed(fn):
@@ -232,7 +229,7 @@ def evaluation_child(data: str) -> dict:
         before_s, before = timed(lambda: {t: former(t, e) for t, e in dev.items()})
     after_s, after = timed(lambda: {t: predict(model, tokenizer, t, e, size, progress=False)
                                     for t, e in dev.items()})
-    real = sum(sum(lengths(s for e in examples for s in texts(e))) for examples in dev.values())
+    real = sum(sum(tokenizer.lengths([s for e in examples for s in texts(e)])) for examples in dev.values())
     agreement = {}
     for task, (outputs, _) in before.items():
         kind = TASKS[task].kind

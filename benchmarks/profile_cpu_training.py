@@ -168,7 +168,7 @@ def pair_padding(data: str) -> dict[str, dict[str, int]]:
     for task, examples in train.items():
         if TASKS[task].kind == "sentiment":
             continue
-        sides = [tokenizer(side)["attention_mask"].sum(dim=1).tolist() for side in sentence_pairs(examples)]
+        sides = [tokenizer.lengths(side) for side in sentence_pairs(examples)]
         stream = TaskStream(len(examples), config.batch_size, 0, task,
                             model.padded_lengths(tokenizer, task, examples))
         real = stacked = own = 0

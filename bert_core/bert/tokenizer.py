@@ -106,19 +106,37 @@ class Tokenizer:
             ``input_ids``, ``token_type_ids``, ``attention_mask``: ``[B, T]`` int64 tensors,
             T the longest sequence in the batch (at most ``max_length``).
         """
-        first = [first] if isinstance(first, str) else list(first)
-        if second is None:
-            encodings = self._tok.encode_batch(first)
-        else:
-            second = [second] if isinstance(second, str) else list(second)
-            if len(second) != len(first):
-                raise ValueError(f"{len(first)} first sentences but {len(second)} second ones")
-            encodings = self._tok.encode_batch(list(zip(first, second)))
+        encodings = self._encode(first, second)
         return {
             "input_ids": torch.tensor([e.ids for e in encodings], dtype=torch.long),
             "token_type_ids": torch.tensor([e.type_ids for e in encodings], dtype=torch.long),
             "attention_mask": torch.tensor([e.attention_mask for e in encodings], dtype=torch.long),
         }
+
+    def lengths(
+        self, first: Sequence[str], second: Sequence[str] | None = None, chunk: int = 512
+    ) -> list[int]:
+        """Tokens per sequence as ``self(first, second)`` encodes it (``[CLS]``, ``[SEP]`` and
+        the truncation to ``max_length`` included, no padding), ``chunk`` sequences at a time
+        so that no batch pads the whole data to its longest."""
+        first = list(first)
+        second = None if second is None else list(second)
+        if second is not None and len(second) != len(first):
+            raise ValueError(f"{len(first)} first sentences but {len(second)} second ones")
+        out: list[int] = []
+        for start in range(0, len(first), chunk):
+            part = None if second is None else second[start:start + chunk]
+            out += [sum(e.attention_mask) for e in self._encode(first[start:start + chunk], part)]
+        return out
+
+    def _encode(self, first: str | Sequence[str], second: str | Sequence[str] | None) -> list:
+        first = [first] if isinstance(first, str) else list(first)
+        if second is None:
+            return self._tok.encode_batch(first)
+        second = [second] if isinstance(second, str) else list(second)
+        if len(second) != len(first):
+            raise ValueError(f"{len(first)} first sentences but {len(second)} second ones")
+        return self._tok.encode_batch(list(zip(first, second)))
 
     def tokenize(self, sentence: str) -> list[str]:
         """The WordPiece tokens of one sentence, without special tokens."""

@@ -38,15 +38,14 @@ def token_lengths(examples: list, tokenizer: Tokenizer, batch_size: int = 512) -
     """Tokens per input including special tokens: ``[CLS] s [SEP]`` for a sentence,
     ``[CLS] a [SEP] b [SEP]`` for a pair (the cross-encoder's input), untruncated."""
     tokenizer = tokenizer.with_max_length(1_000_000)  # count every token, cut none
-    lengths = []
-    for start in range(0, len(examples), batch_size):
-        chunk = examples[start : start + batch_size]
-        if isinstance(chunk[0], SentimentExample):
-            enc = tokenizer([e.sentence for e in chunk])
-        else:
-            enc = tokenizer([e.sentence1 for e in chunk], [e.sentence2 for e in chunk])
-        lengths.append(enc["attention_mask"].sum(dim=1).numpy())
-    return np.concatenate(lengths) if lengths else np.zeros(0, dtype=int)
+    if not examples:
+        return np.zeros(0, dtype=int)
+    if isinstance(examples[0], SentimentExample):
+        lengths = tokenizer.lengths([e.sentence for e in examples], chunk=batch_size)
+    else:
+        lengths = tokenizer.lengths([e.sentence1 for e in examples], [e.sentence2 for e in examples],
+                                    chunk=batch_size)
+    return np.array(lengths)
 
 
 def label_summary(task: str, examples: list) -> dict[str, Any]:

@@ -126,10 +126,8 @@ def encode_sentences(model: MultitaskBERT, tokenizer: Tokenizer, sentences: Sequ
     batches."""
     was_training = model.training
     model.eval()
-    lengths = [n for start in range(0, len(sentences), 512)
-               for n in tokenizer(list(sentences[start:start + 512]))["attention_mask"].sum(dim=1).tolist()]
     out = torch.empty(len(sentences), model.bert.config.hidden_size)
-    batches = length_sorted_batches(lengths, batch_size)
+    batches = length_sorted_batches(tokenizer.lengths(sentences), batch_size)
     for index in tqdm(batches, desc=f"encode {task or 'sentences'}", leave=False, disable=not progress):
         batch = tokenizer([sentences[i] for i in index])
         pooled = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task=task)

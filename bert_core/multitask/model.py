@@ -284,20 +284,13 @@ class MultitaskBERT(nn.Module):
         sentence (both are stacked in one batch); a cross-encoded pair's joint sequence.
         What length-bucketed batches sort by."""
         kind = TASKS[task].kind
-        out: list[int] = []
-        for start in range(0, len(examples), chunk):
-            part = examples[start:start + chunk]
-            if kind == "sentiment":
-                out += tokenizer(sentences(part))["attention_mask"].sum(dim=1).tolist()
-                continue
-            firsts, seconds = sentence_pairs(part)
-            if self.pair_encoding[kind] == "cross":
-                out += tokenizer(firsts, seconds)["attention_mask"].sum(dim=1).tolist()
-            else:
-                first = tokenizer(firsts)["attention_mask"].sum(dim=1)
-                second = tokenizer(seconds)["attention_mask"].sum(dim=1)
-                out += torch.maximum(first, second).tolist()
-        return out
+        if kind == "sentiment":
+            return tokenizer.lengths(sentences(examples), chunk=chunk)
+        firsts, seconds = sentence_pairs(examples)
+        if self.pair_encoding[kind] == "cross":
+            return tokenizer.lengths(firsts, seconds, chunk=chunk)
+        return [max(a, b) for a, b in zip(tokenizer.lengths(firsts, chunk=chunk),
+                                          tokenizer.lengths(seconds, chunk=chunk))]
 
     def embed(self, batch: TaskBatch) -> Tensor:
         """The input embeddings ``[N, T, C]`` of a batch: what SMART perturbs."""

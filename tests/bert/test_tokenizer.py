@@ -76,3 +76,19 @@ def test_wordpiece_and_accents(ours):
 def test_mismatched_pair_lengths_are_an_error(ours):
     with pytest.raises(ValueError, match="2 first sentences but 1"):
         ours(["a", "b"], ["c"])
+
+
+def test_lengths_are_the_encoded_batch_without_padding(minilm_folder):
+    """``lengths`` counts what ``__call__`` encodes (special tokens, truncation), chunk by
+    chunk: the attention mask's row sums of the padded batch."""
+    tok = Tokenizer.from_pretrained(minilm_folder).with_max_length(12)
+    firsts = ["a fine film", "x", "an overlong sentence that the truncation has to cut short for sure", ""]
+    seconds = ["and its partner", "y z", "short", "a rather longer second side of the pair here"]
+    for chunk in (1, 3, 512):
+        assert tok.lengths(firsts, chunk=chunk) == tok(firsts)["attention_mask"].sum(dim=1).tolist()
+        assert (tok.lengths(firsts, seconds, chunk=chunk)
+                == tok(firsts, seconds)["attention_mask"].sum(dim=1).tolist())
+    assert tok.lengths(firsts)[2] == 12 and tok.lengths([]) == []
+    for short, long in ((firsts, seconds[:2]), (firsts[:2], seconds)):
+        with pytest.raises(ValueError, match="second ones"):
+            tok.lengths(short, long, chunk=2)
